@@ -1,0 +1,99 @@
+import { useEffect, type ReactNode } from 'react';
+import type { ModuleName } from './api/types';
+import { useApp } from './app/AppContext';
+import { Spinner } from './components/Forms';
+import { Layout } from './components/Layout';
+import { AuditPage } from './pages/AuditPage';
+import { DutyPage } from './pages/DutyPage';
+import { HomePage } from './pages/HomePage';
+import { LoginPage, safeNext } from './pages/LoginPage';
+import { OrgPage } from './pages/OrgPage';
+import { ChangePasswordPage, ProfilePage } from './pages/ProfilePage';
+import { TokensPage } from './pages/TokensPage';
+import { UsersPage } from './pages/UsersPage';
+import { Link, matchPath, navigate, useLocation } from './router';
+
+interface Route {
+  path: string;
+  module: ModuleName;
+  render: (params: Record<string, string>) => ReactNode;
+}
+
+const ROUTES: Route[] = [
+  { path: '/', module: 'home', render: () => <HomePage /> },
+  { path: '/org', module: 'org', render: () => <OrgPage id={null} /> },
+  {
+    path: '/org/:id',
+    module: 'org',
+    render: (p) => {
+      const id = Number(p.id);
+      return <OrgPage id={Number.isInteger(id) && id > 0 ? id : null} />;
+    },
+  },
+  { path: '/admin/users', module: 'users', render: () => <UsersPage /> },
+  { path: '/admin/duty', module: 'duty', render: () => <DutyPage /> },
+  { path: '/admin/tokens', module: 'tokens', render: () => <TokensPage /> },
+  { path: '/audit', module: 'audit', render: () => <AuditPage /> },
+  { path: '/profile', module: 'profile', render: () => <ProfilePage /> },
+];
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+function Message({ text, testId }: { text: string; testId: string }) {
+  const { t } = useApp();
+  return (
+    <div className="page">
+      <div className="card empty-state" data-testid={testId}>
+        <p>{text}</p>
+        <Link to="/" className="btn">
+          {t('common.goHome')}
+        </Link>
+      </div>
+    </div>
+  );
+}
+
+export function App() {
+  const { ready, me, t } = useApp();
+  const { pathname, search, href } = useLocation();
+
+  if (!ready) {
+    return (
+      <div className="boot" data-testid="boot">
+        <Spinner />
+      </div>
+    );
+  }
+
+  if (pathname === '/login') {
+    if (me) return <Redirect to={me.must_change_password ? '/change-password' : safeNext(search.get('next'))} />;
+    return <LoginPage />;
+  }
+  if (!me) {
+    const next = href === '/' ? '' : `?next=${encodeURIComponent(href)}`;
+    return <Redirect to={`/login${next}`} />;
+  }
+  if (me.must_change_password) {
+    if (pathname !== '/change-password') return <Redirect to="/change-password" />;
+    return <ChangePasswordPage />;
+  }
+  if (pathname === '/change-password') return <Redirect to="/profile" />;
+
+  for (const r of ROUTES) {
+    const params = matchPath(r.path, pathname);
+    if (!params) continue;
+    // Home and profile are always reachable; other modules only when the role has them.
+    const allowed = r.module === 'home' || r.module === 'profile' || me.modules.includes(r.module);
+    return (
+      <Layout>{allowed ? r.render(params) : <Message text={t('error.forbidden')} testId="forbidden" />}</Layout>
+    );
+  }
+  return (
+    <Layout>
+      <Message text={t('common.notFound')} testId="not-found" />
+    </Layout>
+  );
+}

@@ -1,0 +1,45 @@
+// A few hand-drawn line icons (24×24, stroke = currentColor).
+
+const PATHS: Record<string, string> = {
+  home: 'M3 11 12 3l9 8M5 9.5V21h5v-6h4v6h5V9.5',
+  org: 'M12 3v5M5 13v-2h14v2M12 8v3M3 13h4v4H3zM10 13h4v4h-4zM17 13h4v4h-4zM10 5h4V2h-4z',
+  users: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M17 11a3 3 0 1 0 0-6M22 21v-1a5 5 0 0 0-4-4.9',
+  duty: 'M4 5h16v16H4zM4 10h16M9 3v4M15 3v4M8 14h3v3H8z',
+  tokens: 'M15 7a4 4 0 1 1-3.5 6L4 20.5V17h3v-3h3l1.5-1.5A4 4 0 0 1 15 7zM16 9.5h.01',
+  audit: 'M6 3h9l4 4v14H6zM14 3v5h5M9 12h7M9 16h7M9 8h3',
+  profile: 'M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zM4 21a8 8 0 0 1 16 0',
+  'api-docs': 'M8 8l-4 4 4 4M16 8l4 4-4 4M13.5 5l-3 14',
+  menu: 'M4 6h16M4 12h16M4 18h16',
+  close: 'M6 6l12 12M18 6L6 18',
+  logout: 'M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10',
+  wall: 'M3 4h18v12H3zM8 20h8M12 16v4',
+  map: 'M9 4 3 6v14l6-2 6 2 6-2V4l-6 2zM9 4v14M15 6v14',
+  pin: 'M12 21s7-6.2 7-12a7 7 0 1 0-14 0c0 5.8 7 12 7 12zM12 11.5a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z',
+  chevron: 'M9 6l6 6-6 6',
+  refresh: 'M20 12a8 8 0 1 1-2.3-5.7M20 4v5h-5',
+  download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
+  shield: 'M12 3 4 6v6c0 4.5 3.4 8.2 8 9 4.6-.8 8-4.5 8-9V6zM9 12l2 2 4-4',
+  plus: 'M12 5v14M5 12h14',
+};
+
+export function Icon({ name, size = 20, className }: { name: string; size?: number; className?: string }) {
+  const d = PATHS[name];
+  if (!d) return null;
+  return (
+    <svg
+      width={size}
+      height={size}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={1.8}
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+      focusable="false"
+      className={`icon${className ? ' ' + className : ''}`}
+    >
+      <path d={d} />
+    </svg>
+  );
+}
