@@ -1,9 +1,9 @@
 //! Validation errors that name the field and the reason, so every layer can report bad input
 //! the same way (the API turns them into RFC 9457 problem details).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON path of the offending field, e.g. `grants[0].unit_id`.
     pub field: String,

@@ -24,7 +24,7 @@ mod time;
 mod tokens;
 mod users;
 
-pub use audit::{Actor, AuditCtx, AuditFilter, Change, ChainCheck};
+pub use audit::{Actor, AuditCtx, AuditEntry, AuditFilter, ChainCheck, Change};
 pub use backup::{restore_archive, BackupInfo};
 pub use cursor::{Cursor, Page};
 pub use error::StoreError;
