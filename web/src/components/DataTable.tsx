@@ -110,6 +110,29 @@ export function DataTable<T>({
             ? t('common.rows', { count: rows.length })
             : t('common.shownOf', { shown: shown.length, total: rows.length })}
         </span>
+        <label className="sort-select">
+          <span className="visually-hidden">{t('common.sortBy')}</span>
+          <select
+            value={sort ? `${sort.key}:${sort.dir}` : ''}
+            onChange={(e) => {
+              const [key, dir] = e.target.value.split(':');
+              setSort(key ? { key, dir: dir === 'desc' ? 'desc' : 'asc' } : null);
+            }}
+            data-testid={`${testId}-sort`}
+          >
+            <option value="">{t('common.sortBy')}</option>
+            {columns
+              .filter((c) => c.sortable !== false)
+              .flatMap((c) => [
+                <option key={`${c.key}:asc`} value={`${c.key}:asc`}>
+                  {c.label} ▲
+                </option>,
+                <option key={`${c.key}:desc`} value={`${c.key}:desc`}>
+                  {c.label} ▼
+                </option>,
+              ])}
+          </select>
+        </label>
         <span className="spacer" />
         {toolbar}
         <button type="button" className="btn btn-ghost" onClick={exportCsv} data-testid={`${testId}-export`}>

@@ -152,7 +152,7 @@ export function Layout({ children }: { children: ReactNode }) {
               const to = MODULE_PATHS[m];
               const label = t(`module.${m}`);
               return (
-                <li key={m}>
+                <li key={m} className={m === 'profile' || m === 'api-docs' ? 'nav-secondary' : undefined}>
                   {m === 'api-docs' ? (
                     <a href={to} target="_blank" rel="noopener" data-testid={`nav-${m}`}>
                       <Icon name={m} />

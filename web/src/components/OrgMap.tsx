@@ -28,6 +28,8 @@ interface OrgMapProps {
   /** Identifies the data set: bounds are refitted only when it changes. */
   sourceKey: string;
   features: UnitFeatureCollection | null;
+  /** False while the features for `sourceKey` are still loading (no fitting then). */
+  ready: boolean;
   centres: MapCentre[];
   selectedId: number | null;
   tileUrl: string | null;
@@ -55,7 +57,7 @@ function featureStyle(f: UnitFeature | undefined, selected: boolean, dark: boole
     weight: selected ? 3 : 1.5,
     opacity: 0.95,
     fillColor: selected ? c.selFill : c.fill,
-    fillOpacity: selected ? 0.35 : 0.14,
+    fillOpacity: selected ? 0.28 : 0.12,
     dashArray: approx ? '6 5' : undefined,
   };
 }
@@ -95,6 +97,7 @@ export function OrgMap(props: OrgMapProps) {
   const {
     sourceKey,
     features,
+    ready,
     centres,
     selectedId,
     tileUrl,
@@ -110,6 +113,7 @@ export function OrgMap(props: OrgMapProps) {
   const centreLayerRef = useRef<L.LayerGroup | null>(null);
   const locateLayerRef = useRef<L.LayerGroup | null>(null);
   const fittedKeyRef = useRef<string | null>(null);
+  const boundsRef = useRef<L.LatLngBounds | null>(null);
   // Latest callbacks and flags, read from Leaflet event handlers.
   const live = useRef(props);
   useEffect(() => {
@@ -127,6 +131,7 @@ export function OrgMap(props: OrgMapProps) {
       attributionControl: true,
       preferCanvas: false,
       tapHold: true,
+      zoomSnap: 0.25,
     });
     map.attributionControl.setPrefix(false);
     mapRef.current = map;
@@ -137,7 +142,15 @@ export function OrgMap(props: OrgMapProps) {
       if (live.current.locateMode) live.current.onLocate(e.latlng.lat, e.latlng.lng);
     });
     // Containers that change size (responsive layout, wall mode) need a nudge.
-    const ro = new ResizeObserver(() => map.invalidateSize());
+    // Refit the last data bounds, since the container's size decides the zoom.
+    let lastSize = '';
+    const ro = new ResizeObserver(() => {
+      const size = `${el.clientWidth}x${el.clientHeight}`;
+      if (size === lastSize) return;
+      lastSize = size;
+      map.invalidateSize();
+      if (boundsRef.current) map.fitBounds(boundsRef.current, { padding: [24, 24], maxZoom: 12 });
+    });
     ro.observe(el);
     return () => {
       ro.disconnect();
@@ -225,20 +238,29 @@ export function OrgMap(props: OrgMapProps) {
       m.getElement()?.setAttribute('data-unit-id', String(p.id));
       m.getElement()?.classList.add('unit-centre');
     }
-    if (fittedKeyRef.current !== sourceKey) {
-      const b = L.latLngBounds([]);
-      if (polys.length) b.extend(areas.getBounds());
-      for (const p of points) b.extend([p.lat, p.lon]);
+    if (ready && fittedKeyRef.current !== sourceKey) {
+      // Zoom to the selected unit's area if it has one, otherwise to everything shown.
+      let b = L.latLngBounds([]);
+      areas.eachLayer((layer) => {
+        const f = (layer as L.Polygon & { feature?: UnitFeature }).feature;
+        if (f && f.properties.id === live.current.selectedId) b = (layer as L.Polygon).getBounds();
+      });
+      if (!b.isValid()) {
+        if (polys.length) b.extend(areas.getBounds());
+        for (const p of points) b.extend([p.lat, p.lon]);
+      }
+      fittedKeyRef.current = sourceKey;
       if (b.isValid()) {
-        fittedKeyRef.current = sourceKey;
-        map.fitBounds(b, { padding: [16, 16], maxZoom: 13 });
+        boundsRef.current = b;
+        map.fitBounds(b, { padding: [24, 24], maxZoom: 12 });
       } else {
+        boundsRef.current = null;
         map.setView(fallbackCentre, 8);
       }
     }
     // `selectedId` is applied by the next effect without rebuilding the layers.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [sourceKey, features, centres, dark]);
+  }, [sourceKey, features, centres, dark, ready]);
 
   // Highlight the selected unit.
   useEffect(() => {

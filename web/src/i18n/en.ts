@@ -92,6 +92,7 @@ export const en: Messages = {
   'common.details': 'Details',
   'common.actions': 'Actions',
   'common.optional': '(optional)',
+  'common.sortBy': 'Sort by…',
   'common.sortAsc': 'sorted ascending',
   'common.sortDesc': 'sorted descending',
   'common.back': 'Back',

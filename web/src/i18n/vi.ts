@@ -92,6 +92,7 @@ export const vi = {
   'common.details': 'Chi tiết',
   'common.actions': 'Thao tác',
   'common.optional': '(không bắt buộc)',
+  'common.sortBy': 'Sắp xếp theo…',
   'common.sortAsc': 'sắp xếp tăng dần',
   'common.sortDesc': 'sắp xếp giảm dần',
   'common.back': 'Quay lại',

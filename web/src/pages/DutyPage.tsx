@@ -134,7 +134,7 @@ export function DutyPage() {
                               <div className="shift-user">{s.user.display_name}</div>
                               <div className="small muted">{s.unit.name}</div>
                               {s.handover_note && <p className="small note">{s.handover_note}</p>}
-                              <ShiftActions shift={s} onNote={setEditingNote} onDelete={del} />
+                              <ShiftActions shift={s} onNote={setEditingNote} onDelete={del} compact />
                             </li>
                           ))}
                         </ul>
@@ -181,12 +181,29 @@ export function DutyPage() {
   );
 }
 
-function ShiftActions({ shift, onNote, onDelete }: { shift: Shift; onNote: (s: Shift) => void; onDelete: (s: Shift) => void }) {
+function ShiftActions({
+  shift,
+  onNote,
+  onDelete,
+  compact,
+}: {
+  shift: Shift;
+  onNote: (s: Shift) => void;
+  onDelete: (s: Shift) => void;
+  compact?: boolean;
+}) {
   const { t } = useApp();
   return (
     <div className="row-actions">
-      <button type="button" className="btn btn-small btn-ghost" onClick={() => onNote(shift)} data-testid="duty-edit-note">
-        {t('duty.editNote')}
+      <button
+        type="button"
+        className="btn btn-small btn-ghost"
+        onClick={() => onNote(shift)}
+        aria-label={t('duty.editNote')}
+        title={t('duty.editNote')}
+        data-testid="duty-edit-note"
+      >
+        {compact ? t('duty.note') : t('duty.editNote')}
       </button>
       <button type="button" className="btn btn-small btn-ghost btn-danger" onClick={() => onDelete(shift)} aria-label={t('duty.deleteShift')}>
         {t('common.delete')}

@@ -54,6 +54,14 @@ function BoundaryBadge({ boundary }: { boundary: Boundary }) {
   );
 }
 
+/** Whether the list that contains unit `id` has been loaded (a number that changes when it is). */
+function d0Loaded(children: ChildMap, id: number | null): number {
+  if (id === null) return 0;
+  let n = 0;
+  for (const list of Object.values(children)) if (Array.isArray(list)) n += list.some((u) => u.id === id) ? 1 : 0;
+  return n;
+}
+
 /** Children of every loaded parent, by parent id. */
 type ChildMap = Record<number, OrgUnit[] | 'error'>;
 
@@ -163,6 +171,19 @@ export function OrgPage({ id }: { id: number | null }) {
   );
 
   const select = useCallback((uid: number) => navigate(`/org/${uid}`), []);
+
+  // Keep the selected tree row in view inside the tree's own scroll box.
+  const treeBoxRef = useRef<HTMLDivElement>(null);
+  const selectedLoaded = d0Loaded(children, id);
+  useEffect(() => {
+    const box = treeBoxRef.current;
+    const row = box?.querySelector<HTMLElement>('.tree-row.selected');
+    if (!box || !row) return;
+    const top = row.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+    if (top < box.scrollTop || top > box.scrollTop + box.clientHeight - row.offsetHeight) {
+      box.scrollTop = Math.max(0, top - box.clientHeight / 3);
+    }
+  }, [id, selectedLoaded]);
 
   const toggle = (uid: number) => {
     if (isOpen(uid)) {
@@ -423,7 +444,7 @@ export function OrgPage({ id }: { id: number | null }) {
               )}
             </div>
           ) : (
-            <div className="org-tree-wrap">
+            <div className="org-tree-wrap" ref={treeBoxRef}>
               {roots.loading && !roots.data ? (
                 <Spinner />
               ) : roots.error ? (
@@ -559,8 +580,9 @@ export function OrgPage({ id }: { id: number | null }) {
             </div>
             {locateMode && <p className="hint">{t('org.locateHint')}</p>}
             <OrgMap
-              sourceKey={`${mapParent ?? 'none'}:${d?.id ?? ''}:${d && d.children > 0 ? 'kids' : 'sibs'}`}
+              sourceKey={`${mapParent ?? 'none'}:${d?.id ?? ''}`}
               features={features}
+              ready={!geo.loading && d !== null}
               centres={centres}
               selectedId={id}
               tileUrl={config?.tile_url ?? null}

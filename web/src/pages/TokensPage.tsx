@@ -6,7 +6,7 @@ import { useAsync, useLiveTopic } from '../app/hooks';
 import { DataTable, type Column } from '../components/DataTable';
 import { ErrorBox, InputField, Spinner, fieldError } from '../components/Forms';
 import { UnitPicker } from '../components/Pickers';
-import { formatDateTime, vnInputToUtc } from '../lib/time';
+import { formatDateTime, utcToVnInput, vnInputToUtc } from '../lib/time';
 
 function tokenState(tk: ApiToken, now: number): 'active' | 'revoked' | 'expired' {
   if (tk.revoked || tk.revoked_at) return 'revoked';
@@ -154,7 +154,8 @@ function CreateTokenForm({ permissions, onCreated }: { permissions: string[]; on
   const [name, setName] = useState('');
   const [unit, setUnit] = useState<UnitRef | null>(null);
   const [perms, setPerms] = useState<string[]>([]);
-  const [expires, setExpires] = useState('');
+  // Tokens expire: 90 days unless chosen otherwise.
+  const [expires, setExpires] = useState(() => utcToVnInput(new Date(Date.now() + 90 * 86_400_000)));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -167,12 +168,11 @@ function CreateTokenForm({ permissions, onCreated }: { permissions: string[]; on
         name: name.trim(),
         unit_id: unit?.id,
         permissions: perms,
-        expires_at: expires ? vnInputToUtc(expires) : null,
+        expires_at: vnInputToUtc(expires),
       });
       onCreated(name.trim(), res.token);
       setName('');
       setPerms([]);
-      setExpires('');
     } catch (err) {
       setError(err);
     } finally {
@@ -207,6 +207,7 @@ function CreateTokenForm({ permissions, onCreated }: { permissions: string[]; on
         <InputField
           label={t('tokens.expiresAt')}
           type="datetime-local"
+          required
           value={expires}
           onChange={(e) => setExpires(e.target.value)}
           error={fe('expires_at')}
