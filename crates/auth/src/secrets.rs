@@ -23,11 +23,12 @@ pub fn hash_secret(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
-/// Accepts what an API token looks like, so garbage is refused before any lookup.
+/// Accepts what an API token can look like, so garbage is refused before any lookup.
+/// Generated tokens start with `hdt_`; a token an operator chose (the demo's `--demo-token`)
+/// need only be 8–200 URL-safe characters.
 pub fn parse_api_token(value: &str) -> Option<&str> {
-    let ok = value.len() <= 200
-        && value.starts_with("hdt_")
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = (8..=200).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'~'));
     ok.then_some(value)
 }
 
@@ -45,5 +46,7 @@ mod tests {
         assert!(parse_api_token(&a.value).is_some());
         assert!(parse_api_token("hdt_ab cd").is_none());
         assert!(parse_api_token("Bearer x").is_none());
+        assert!(parse_api_token("short").is_none());
+        assert!(parse_api_token("demo-token-2025").is_some());
     }
 }

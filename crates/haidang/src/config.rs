@@ -1,0 +1,226 @@
+//! Configuration: a TOML file, overridden by `HAIDANG_*` environment variables
+//! (`HAIDANG_LISTEN`, `HAIDANG_DATA_DIR`, `HAIDANG_SECURITY__TRUST_PROXY`, …).
+//! Every setting is checked at start-up; a bad one stops the server with a message that
+//! names the setting and how to fix it.
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use haidang_api::ApiConfig;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the database, backups and files live.
+    pub data_dir: PathBuf,
+    /// Address to serve HTTP on.
+    pub listen: String,
+    /// The address people use (e.g. `https://ioc.example.gov.vn`); `https` marks cookies Secure.
+    pub public_url: Option<String>,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter, e.g. `info` or `haidang=debug,info`.
+    pub log_level: String,
+    pub security: Security,
+    pub http: Http,
+    pub map: Map,
+    pub backup: Backup,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Security {
+    pub trust_proxy: bool,
+    pub session_idle_minutes: i64,
+    pub lockout_failures: i64,
+    pub lockout_minutes: i64,
+    pub login_attempts_per_minute: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Map {
+    /// Base-map tile URL template; empty for none.
+    pub tile_url: String,
+    pub tile_attribution: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backup {
+    /// Hours between scheduled backups; 0 turns them off.
+    pub interval_hours: u64,
+    /// How many scheduled backups to keep.
+    pub keep: usize,
+    /// Where scheduled backups go; default `<data_dir>/backups`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            log_format: "text".into(),
+            log_level: "info".into(),
+            security: Security::default(),
+            http: Http::default(),
+            map: Map::default(),
+            backup: Backup::default(),
+        }
+    }
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Self { trust_proxy: false, session_idle_minutes: 480, lockout_failures: 5, lockout_minutes: 15, login_attempts_per_minute: 10 }
+    }
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Self { max_body_bytes: 1024 * 1024, request_timeout_secs: 30 }
+    }
+}
+
+impl Default for Map {
+    fn default() -> Self {
+        let api = ApiConfig::default();
+        Self { tile_url: api.tile_url.unwrap_or_default(), tile_attribution: api.tile_attribution }
+    }
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Self { interval_hours: 24, keep: 7, dir: None }
+    }
+}
+
+impl Config {
+    /// Reads the file (if any), then the environment; checks every setting.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                bail!("the configuration file {} does not exist; pass an existing file to --config", f.display());
+            }
+            figment = figment.merge(Toml::file(f));
+        }
+        figment = figment.merge(Env::prefixed("HAIDANG_").split("__"));
+        let config: Config = figment.extract().map_err(|e| {
+            let mut msg = String::from("invalid configuration:");
+            for err in e {
+                let key = err.path.join(".");
+                let env = format!("HAIDANG_{}", err.path.join("__").to_uppercase());
+                msg.push_str(&format!("\n  setting `{key}`: {} (set it in the file or with {env})", err.kind));
+            }
+            anyhow::anyhow!(msg)
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        if self.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!("setting `listen` = {:?} is not an address; use IP:PORT such as 0.0.0.0:8080 (HAIDANG_LISTEN)", self.listen));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            problems.push(format!("setting `log_format` = {:?} must be \"text\" or \"json\" (HAIDANG_LOG_FORMAT)", self.log_format));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            problems.push(format!("setting `log_level` = {:?} is not a log filter; use e.g. \"info\" (HAIDANG_LOG_LEVEL)", self.log_level));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                problems.push(format!("setting `public_url` = {url:?} must start with http:// or https:// (HAIDANG_PUBLIC_URL)"));
+            }
+        }
+        if !(5..=7 * 24 * 60).contains(&self.security.session_idle_minutes) {
+            problems.push("setting `security.session_idle_minutes` must be between 5 and 10080".into());
+        }
+        if !(1..=100).contains(&self.security.lockout_failures) {
+            problems.push("setting `security.lockout_failures` must be between 1 and 100".into());
+        }
+        if !(1..=24 * 60).contains(&self.security.lockout_minutes) {
+            problems.push("setting `security.lockout_minutes` must be between 1 and 1440".into());
+        }
+        if !(1..=1000).contains(&self.security.login_attempts_per_minute) {
+            problems.push("setting `security.login_attempts_per_minute` must be between 1 and 1000".into());
+        }
+        if !(1024..=512 * 1024 * 1024).contains(&self.http.max_body_bytes) {
+            problems.push("setting `http.max_body_bytes` must be between 1024 and 536870912".into());
+        }
+        if !(1..=3600).contains(&self.http.request_timeout_secs) {
+            problems.push("setting `http.request_timeout_secs` must be between 1 and 3600".into());
+        }
+        if !self.map.tile_url.is_empty() && !(self.map.tile_url.contains("{z}") && self.map.tile_url.contains("{x}") && self.map.tile_url.contains("{y}")) {
+            problems.push(format!("setting `map.tile_url` = {:?} needs {{z}}, {{x}} and {{y}}, or leave it empty for no base map", self.map.tile_url));
+        }
+        if self.backup.interval_hours > 0 && self.backup.keep == 0 {
+            problems.push("setting `backup.keep` must be at least 1 when backups are on (or set backup.interval_hours = 0)".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!("invalid configuration:\n  {}", problems.join("\n  "))
+        }
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen.parse().with_context(|| format!("setting `listen` = {:?}", self.listen))
+    }
+
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup.dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
+    pub fn api(&self, demo: bool) -> ApiConfig {
+        ApiConfig {
+            demo,
+            secure_cookies: self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+            trust_proxy: self.security.trust_proxy,
+            session_idle: chrono::Duration::minutes(self.security.session_idle_minutes),
+            max_body_bytes: self.http.max_body_bytes,
+            request_timeout: std::time::Duration::from_secs(self.http.request_timeout_secs),
+            lockout_failures: self.security.lockout_failures,
+            lockout_for: chrono::Duration::minutes(self.security.lockout_minutes),
+            login_attempts_per_minute: self.security.login_attempts_per_minute,
+            tile_url: (!self.map.tile_url.is_empty()).then(|| self.map.tile_url.clone()),
+            tile_attribution: self.map.tile_attribution.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_settings_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "listen = \"nope\"\nlog_format = \"xml\"\n").unwrap();
+        let err = Config::load(Some(&f)).unwrap_err().to_string();
+        assert!(err.contains("`listen`") && err.contains("0.0.0.0:8080"), "{err}");
+        assert!(err.contains("`log_format`"), "{err}");
+        std::fs::write(&f, "[security]\nlockout_failures = \"many\"\n").unwrap();
+        let err = Config::load(Some(&f)).unwrap_err().to_string();
+        assert!(err.contains("security.lockout_failures"), "{err}");
+        std::fs::write(&f, "listn = \"0.0.0.0:1\"\n").unwrap();
+        let err = Config::load(Some(&f)).unwrap_err().to_string();
+        assert!(err.contains("listn"), "{err}");
+        assert!(Config::load(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+}
