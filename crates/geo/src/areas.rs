@@ -93,14 +93,7 @@ pub struct AreaSeed {
 /// Meant for one province at a time: the projection is centred on the seeds, so a
 /// call spanning many degrees of latitude (or the antimeridian) is skewed.
 pub fn approximate_areas(seeds: &[AreaSeed], outline: &[Rect<f64>]) -> Vec<MultiPolygon<f64>> {
-    approximate_areas_with(seeds, outline, CAP_FACTOR)
-}
-
-fn approximate_areas_with(
-    seeds: &[AreaSeed],
-    outline: &[Rect<f64>],
-    cap_factor: f64,
-) -> Vec<MultiPolygon<f64>> {
+    let cap_factor = CAP_FACTOR;
     let mut out = vec![MultiPolygon::<f64>(Vec::new()); seeds.len()];
 
     // Unique, valid sites; `owner[k]` is the seed index of site k.
