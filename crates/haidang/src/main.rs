@@ -1,14 +1,9 @@
 //! `haidang`: the one binary of the platform — server, demo, administration, backups.
 
-mod backup;
-mod config;
-mod demo;
-mod import;
-mod server;
-
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use config::Config;
+use haidang::config::Config;
+use haidang::{demo, import, server};
 use haidang_auth::{PasswordHasher, check_policy, new_secret};
 use haidang_core::{FieldCode, Role};
 use haidang_store::{AuditCtx, NewUser};

@@ -1,0 +1,8 @@
+//! The pieces of the `haidang` binary, as a library so that integration tests and the
+//! benchmark harness start the same server the binary does.
+
+pub mod backup;
+pub mod config;
+pub mod demo;
+pub mod import;
+pub mod server;
