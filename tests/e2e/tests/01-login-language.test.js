@@ -42,7 +42,14 @@ for (const vp of Object.keys(VIEWPORTS)) {
         assert.match(await byTestId(page, 'demo-banner').innerText(), /Dữ liệu minh họa/);
         await screenshot(page, `${vp}-home-vi`);
 
+        // The choice is saved to the account (PATCH /api/auth/me {locale}).
+        const saved = page.waitForResponse(
+          (r) => new URL(r.url()).pathname === '/api/auth/me' && r.request().method() === 'PATCH',
+        );
         await byTestId(page, 'lang-en').click();
+        const res = await saved;
+        assert.ok(res.ok(), `PATCH /api/auth/me answered ${res.status()}`);
+        assert.equal(JSON.parse(res.request().postData() ?? '{}').locale, 'en');
         await waitForLang(page, 'en');
         assert.match(await byTestId(page, 'home-welcome').innerText(), /Welcome/);
         assert.match(await byTestId(page, 'tile-org').innerText(), /Organisation/);
@@ -53,7 +60,11 @@ for (const vp of Object.keys(VIEWPORTS)) {
         assert.match(await byTestId(page, 'tile-org').innerText(), /Organisation/);
         await screenshot(page, `${vp}-home-en`);
 
+        const savedVi = page.waitForResponse(
+          (r) => new URL(r.url()).pathname === '/api/auth/me' && r.request().method() === 'PATCH',
+        );
         await byTestId(page, 'lang-vi').click();
+        await savedVi;
         await waitForLang(page, 'vi');
         assert.match(await byTestId(page, 'home-welcome').innerText(), /Xin chào/);
         assert.match(await byTestId(page, 'tile-org').innerText(), /Cơ cấu tổ chức/);

@@ -276,16 +276,25 @@ export function OrgPage({ id }: { id: number | null }) {
   const geo = useAsync<UnitFeatureCollection | null>(
     async (signal) => {
       if (!d) return null;
+      let fc: UnitFeatureCollection | null = null;
       if (mapParent !== null) {
         try {
-          return await api.get<UnitFeatureCollection>('/api/org-units/geojson', { parent: mapParent }, signal);
+          fc = await api.get<UnitFeatureCollection>('/api/org-units/geojson', { parent: mapParent }, signal);
         } catch (e) {
           if (!(e instanceof ApiError) || (e.status !== 403 && e.status !== 404)) throw e;
         }
       }
-      // The parent is out of the caller's scope: take what the caller may see and keep this unit.
-      const all = await api.get<UnitFeatureCollection>('/api/org-units/geojson', undefined, signal);
-      return { ...all, features: all.features.filter((f) => f.properties.id === d.id) };
+      if (fc && (d.children > 0 || fc.features.some((f) => f.properties.id === d.id))) return fc;
+      // The parent is out of the caller's scope (or its answer lacks this unit): take what the
+      // caller may see without a parent and keep this unit.
+      try {
+        const all = await api.get<UnitFeatureCollection>('/api/org-units/geojson', undefined, signal);
+        const own = all.features.filter((f) => f.properties.id === d.id);
+        return { type: 'FeatureCollection', features: [...(fc?.features ?? []), ...own] };
+      } catch (e) {
+        if (fc) return fc;
+        throw e;
+      }
     },
     [mapParent, d?.id],
   );
