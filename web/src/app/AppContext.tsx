@@ -82,14 +82,32 @@ export function AppProvider({ children }: { children: ReactNode }) {
     writeStorage(LOCALE_STORAGE_KEY, l);
   }, []);
 
+  // A language picked while signed out (on the login page) is carried into the account at the
+  // next sign-in; otherwise the account's stored preference wins over this browser's.
+  const localeRef = useRef(locale);
+  const pickedWhileOut = useRef(false);
+  useEffect(() => {
+    localeRef.current = locale;
+  }, [locale]);
+
   const setMe = useCallback(
     (m: Me | null) => {
       setMeState(m);
-      if (m) {
-        setLoginNotice(null);
-        // The account's stored preference wins over this browser's.
-        if (m.locale === 'vi' || m.locale === 'en') applyLocale(m.locale);
+      if (!m) return;
+      setLoginNotice(null);
+      if (pickedWhileOut.current && m.locale !== localeRef.current) {
+        pickedWhileOut.current = false;
+        const l = localeRef.current;
+        api
+          .patch<Me>('/api/auth/me', { locale: l })
+          .then((saved) => {
+            if (saved && typeof saved === 'object') setMeState(saved);
+          })
+          .catch(() => undefined);
+        return;
       }
+      pickedWhileOut.current = false;
+      if (m.locale === 'vi' || m.locale === 'en') applyLocale(m.locale);
     },
     [applyLocale],
   );
@@ -97,7 +115,11 @@ export function AppProvider({ children }: { children: ReactNode }) {
   const setLocale = useCallback(
     (l: Locale) => {
       applyLocale(l);
-      if (me && me.locale !== l) {
+      if (!me) {
+        pickedWhileOut.current = true;
+        return;
+      }
+      if (me.locale !== l) {
         api
           .patch<Me>('/api/auth/me', { locale: l })
           .then((m) => {
