@@ -149,7 +149,7 @@ export function OrgMap(props: OrgMapProps) {
       if (size === lastSize) return;
       lastSize = size;
       map.invalidateSize();
-      if (boundsRef.current) map.fitBounds(boundsRef.current, { padding: [24, 24], maxZoom: 12 });
+      if (boundsRef.current) map.fitBounds(boundsRef.current, { padding: [24, 24], maxZoom: 12, animate: false });
     });
     ro.observe(el);
     return () => {
@@ -252,7 +252,7 @@ export function OrgMap(props: OrgMapProps) {
       fittedKeyRef.current = sourceKey;
       if (b.isValid()) {
         boundsRef.current = b;
-        map.fitBounds(b, { padding: [24, 24], maxZoom: 12 });
+        map.fitBounds(b, { padding: [24, 24], maxZoom: 12, animate: false });
       } else {
         boundsRef.current = null;
         map.setView(fallbackCentre, 8);

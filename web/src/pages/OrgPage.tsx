@@ -523,7 +523,7 @@ export function OrgPage({ id }: { id: number | null }) {
                     </dd>
                   </div>
                 )}
-                <div>
+                <div className="facts-2">
                   <dt>{t('org.boundary')}</dt>
                   <dd data-testid="org-detail-boundary">{t(`org.boundary.${d.boundary}`)}</dd>
                 </div>

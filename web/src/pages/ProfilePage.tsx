@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError, api } from '../api/client';
+import { ApiError, api, request } from '../api/client';
 import type { Locale, Me, TotpSetup } from '../api/types';
 import { useApp } from '../app/AppContext';
 import { ErrorBox, InputField, Notice, SelectField, fieldError } from '../components/Forms';
@@ -29,7 +29,11 @@ export function ChangePasswordForm({ onDone }: { onDone?: () => void }) {
     setMismatch(false);
     setBusy(true);
     try {
-      await api.post('/api/auth/password', { current_password: current, new_password: next });
+      // quietAuth: a 401 here means "wrong current password", not "session ended".
+      await request('POST', '/api/auth/password', {
+        body: { current_password: current, new_password: next },
+        quietAuth: true,
+      });
       setCurrent('');
       setNext('');
       setAgain('');
@@ -144,10 +148,10 @@ function TotpSection() {
     setError(null);
     try {
       if (me.totp_enabled) {
-        await api.post('/api/auth/totp/disable', { code });
+        await request('POST', '/api/auth/totp/disable', { body: { code }, quietAuth: true });
         setNotice(t('profile.totpDisabled'));
       } else {
-        await api.post('/api/auth/totp/enable', { code });
+        await request('POST', '/api/auth/totp/enable', { body: { code }, quietAuth: true });
         setNotice(t('profile.totpEnabled'));
         setSetup(null);
       }
