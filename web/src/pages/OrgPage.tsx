@@ -16,6 +16,7 @@ import { DataTable, type Column } from '../components/DataTable';
 import { ErrorBox, Spinner } from '../components/Forms';
 import { Icon } from '../components/Icons';
 import { OrgMap, type MapCentre, type MapLabels } from '../components/OrgMap';
+import { csvFilename, downloadCsv, toCsv } from '../lib/csv';
 import { compareValues } from '../lib/text';
 import { formatNumber } from '../lib/time';
 import { Link, navigate } from '../router';
@@ -423,9 +424,29 @@ export function OrgPage({ id }: { id: number | null }) {
                 <ErrorBox error={results.error} />
               ) : (
                 <>
-                  <p className="muted small" data-testid="org-results-count" data-count={results.data?.length ?? 0}>
-                    {t('org.searchResults', { count: results.data?.length ?? 0 })}
-                  </p>
+                  <div className="results-head">
+                    <p className="muted small" data-testid="org-results-count" data-count={results.data?.length ?? 0}>
+                      {t('org.searchResults', { count: results.data?.length ?? 0 })}
+                    </p>
+                    {(results.data?.length ?? 0) > 0 && (
+                      <button
+                        type="button"
+                        className="btn btn-small btn-ghost"
+                        onClick={() =>
+                          downloadCsv(
+                            csvFilename('tim-don-vi'),
+                            toCsv(
+                              [t('org.children'), t('org.code'), t('org.type'), t('org.area')],
+                              (results.data ?? []).map((u) => [u.name, u.code, td(`unitType.${u.type}`), u.area_km2]),
+                            ),
+                          )
+                        }
+                        data-testid="org-results-export"
+                      >
+                        {t('common.exportCsv')}
+                      </button>
+                    )}
+                  </div>
                   {(results.data?.length ?? 0) === 0 ? (
                     <p className="empty">{t('org.noResults')}</p>
                   ) : (
