@@ -8,7 +8,7 @@ import { DutyPage } from './pages/DutyPage';
 import { HomePage } from './pages/HomePage';
 import { LoginPage, safeNext } from './pages/LoginPage';
 import { OrgPage } from './pages/OrgPage';
-import { ChangePasswordPage, ProfilePage } from './pages/ProfilePage';
+import { ChangePasswordPage, ProfilePage, TotpSetupPage } from './pages/ProfilePage';
 import { TokensPage } from './pages/TokensPage';
 import { UsersPage } from './pages/UsersPage';
 import { Link, matchPath, navigate, useLocation } from './router';
@@ -81,6 +81,11 @@ export function App() {
     return <ChangePasswordPage />;
   }
   if (pathname === '/change-password') return <Redirect to="/profile" />;
+  if (me.totp_required && !me.totp_enabled) {
+    if (pathname !== '/setup-2fa') return <Redirect to="/setup-2fa" />;
+    return <TotpSetupPage />;
+  }
+  if (pathname === '/setup-2fa') return <Redirect to="/" />;
 
   for (const r of ROUTES) {
     const params = matchPath(r.path, pathname);

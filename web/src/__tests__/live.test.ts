@@ -59,7 +59,10 @@ describe('live channel', () => {
     s1.emit('message', '{"topic":"duty","data":1}');
     s1.emit('message', '{"topic":"audit","data":2}');
     s1.emit('duty', '{"topic":"duty","data":3}');
-    expect(got).toEqual([1, 3]);
+    s1.emit('update', '{"topic":"duty","data":4}');
+    s1.emit('update', '{"topic":"org-units","data":5}');
+    s1.emit('lagged', '{"topic":"lagged","missed":3}');
+    expect(got).toEqual([1, 3, 4, undefined]);
 
     s1.onerror?.(new Event('error'));
     expect(s1.closed).toBe(true);

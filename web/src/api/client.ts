@@ -41,6 +41,7 @@ const STATUS_SLUGS: Record<number, string> = {
   404: 'not-found',
   409: 'conflict',
   413: 'payload-too-large',
+  422: 'validation',
   423: 'locked',
   429: 'rate-limited',
 };
@@ -123,7 +124,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     const ra = res.headers.get('Retry-After');
     const retryAfter = ra && /^\d+$/.test(ra) ? Number(ra) : null;
     const err = new ApiError(res.status, problem, retryAfter);
-    if (!opts.quietAuth && (err.slug === 'unauthenticated' || err.slug === 'password-change-required')) {
+    if (!opts.quietAuth && (err.slug === 'unauthenticated' || err.slug === 'password-change-required' || err.slug === 'totp-setup-required')) {
       for (const fn of authListeners) fn(err);
     }
     throw err;

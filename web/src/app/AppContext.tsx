@@ -179,6 +179,11 @@ export function AppProvider({ children }: { children: ReactNode }) {
   useEffect(
     () =>
       onAuthProblem((err) => {
+        if (err.slug === 'totp-setup-required') {
+          setMeState((m) => (m ? { ...m, totp_required: true } : m));
+          navigate('/setup-2fa', { replace: true });
+          return;
+        }
         if (err.slug === 'password-change-required') {
           setMeState((m) => (m ? { ...m, must_change_password: true } : m));
           navigate('/change-password', { replace: true });

@@ -1,7 +1,8 @@
 // Live channel: one EventSource on /api/events shared by the whole app. Pages subscribe by
 // topic ("org-units", "duty", "audit", ...). The server sends `hello` on connect and then
-// events whose JSON data is {"topic": "...", "data": {...}} — either as unnamed `message`
-// events or named after their topic; both are handled. On error the source is closed and
+// events whose JSON data is {"topic": "...", "data": {...}} — named `update` (what the server
+// sends), unnamed `message` events or events named after their topic are all handled; `lagged`
+// (the client fell behind) makes every subscriber reload. On error the source is closed and
 // reopened with exponential back-off (1 s → 30 s, with jitter).
 
 export type LiveState = 'connecting' | 'online' | 'offline';
@@ -151,6 +152,10 @@ export class LiveChannel {
       this.attempts = 0;
       this.setState('online');
     });
+    // The server names its change events `update`, with the topic inside the data.
+    src.addEventListener('update', (ev) => this.dispatch(ev.data, 'update'));
+    // `lagged`: this client missed events; every subscriber reloads.
+    src.addEventListener('lagged', () => this.dispatchAll());
     for (const topic of this.handlers.keys()) {
       if (topic !== '*') this.listenNamed(src, topic);
     }
@@ -167,6 +172,14 @@ export class LiveChannel {
     const delay = backoffDelay(this.attempts, this.minDelay, this.maxDelay, this.random);
     this.attempts += 1;
     this.timer = this.setTimer(() => this.connect(), delay);
+  }
+
+  private dispatchAll(): void {
+    for (const [topic, set] of this.handlers) {
+      if (topic === '*') continue;
+      for (const fn of set) fn(undefined, topic);
+    }
+    for (const fn of this.handlers.get('*') ?? []) fn(undefined, 'lagged');
   }
 
   private dispatch(raw: unknown, eventName: string): void {

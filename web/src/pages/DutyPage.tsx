@@ -14,7 +14,8 @@ function isNow(s: Shift, now: number): boolean {
 }
 
 export function DutyPage() {
-  const { t, locale, me } = useApp();
+  const { t, locale, me, can } = useApp();
+  const canWrite = can('duty.write');
   const [weekStart, setWeekStart] = useState(() => startOfVnWeek(new Date()));
   const [view, setView] = useState<'week' | 'list'>('week');
   const weekEnd = addDays(weekStart, 7);
@@ -23,7 +24,7 @@ export function DutyPage() {
       asPage(
         await api.get<Shift[] | Page<Shift>>(
           '/api/duty/shifts',
-          { from: weekStart.toISOString(), to: weekEnd.toISOString(), limit: 500 },
+          { from: weekStart.toISOString(), to: weekEnd.toISOString() },
           signal,
         ),
       ).items,
@@ -68,7 +69,7 @@ export function DutyPage() {
       value: () => '',
       sortable: false,
       noExport: true,
-      render: (s) => <ShiftActions shift={s} onNote={setEditingNote} onDelete={del} />,
+      render: (s) => (canWrite ? <ShiftActions shift={s} onNote={setEditingNote} onDelete={del} /> : null),
     },
   ];
 
@@ -134,7 +135,7 @@ export function DutyPage() {
                               <div className="shift-user">{s.user.display_name}</div>
                               <div className="small muted">{s.unit.name}</div>
                               {s.handover_note && <p className="small note">{s.handover_note}</p>}
-                              <ShiftActions shift={s} onNote={setEditingNote} onDelete={del} compact />
+                              {canWrite && <ShiftActions shift={s} onNote={setEditingNote} onDelete={del} compact />}
                             </li>
                           ))}
                         </ul>
@@ -164,7 +165,7 @@ export function DutyPage() {
             </h2>
             <OnDutyList testId="duty-on-duty" />
           </section>
-          <AddShiftForm defaultStart={weekStart} onAdded={() => shifts.reload()} />
+          {canWrite && <AddShiftForm defaultStart={weekStart} onAdded={() => shifts.reload()} />}
         </aside>
       </div>
       {editingNote && (

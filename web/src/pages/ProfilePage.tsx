@@ -126,7 +126,34 @@ export function ChangePasswordPage() {
   );
 }
 
-function TotpSection() {
+/** Shown instead of everything else while the role needs two-factor login and it is not set up. */
+export function TotpSetupPage() {
+  const { t, logout } = useApp();
+  return (
+    <div className="login-page" data-testid="totp-setup-page">
+      <div className="login-wrap">
+        <div className="login-top">
+          <LangSwitch />
+        </div>
+        <div className="login-card login-card-wide">
+          <div className="login-brand">
+            <Logo size={48} />
+            <h1>{t('profile.totp')}</h1>
+          </div>
+          <div className="alert alert-warn" role="alert">
+            {t('profile.totpRequired')}
+          </div>
+          <TotpSection />
+          <button type="button" className="btn btn-ghost btn-block" onClick={() => void logout()}>
+            {t('nav.logout')}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function TotpSection() {
   const { t, me, refreshMe } = useApp();
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const [code, setCode] = useState('');

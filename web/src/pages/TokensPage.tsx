@@ -36,7 +36,7 @@ export function CopyButton({ text, testId }: { text: string; testId?: string }) 
 
 export function TokensPage() {
   const { t, locale } = useApp();
-  const tokens = useAsync(async (s) => asPage(await api.get<ApiToken[] | Page<ApiToken>>('/api/tokens', { limit: 500 }, s)).items, []);
+  const tokens = useAsync(async (s) => asPage(await api.get<ApiToken[] | Page<ApiToken>>('/api/tokens', undefined, s)).items, []);
   useLiveTopic('tokens', () => tokens.reload());
   const roles = useAsync((s) => api.get<Role[]>('/api/roles', undefined, s), []);
   const allPerms = [...new Set((roles.data ?? []).flatMap((r) => r.permissions))].sort();

@@ -22,7 +22,8 @@ function useRolesAndFields() {
 }
 
 export function UsersPage() {
-  const { t, td, locale } = useApp();
+  const { t, td, locale, can } = useApp();
+  const canWrite = can('users.write');
   const { roles, fields } = useRolesAndFields();
   const [draft, setDraft] = useState<Filters>({ q: '', unit: null, role: '' });
   const [filters, setFilters] = useState<Filters>(draft);
@@ -103,11 +104,12 @@ export function UsersPage() {
       value: () => '',
       sortable: false,
       noExport: true,
-      render: (u) => (
-        <button type="button" className="btn btn-small" onClick={() => setEditing(u.id)} data-testid="user-edit">
-          {t('common.edit')}
-        </button>
-      ),
+      render: (u) =>
+        canWrite ? (
+          <button type="button" className="btn btn-small" onClick={() => setEditing(u.id)} data-testid="user-edit">
+            {t('common.edit')}
+          </button>
+        ) : null,
     },
   ];
 
@@ -120,9 +122,11 @@ export function UsersPage() {
     <div className="page" data-testid="users-page">
       <div className="page-head">
         <h1>{t('users.title')}</h1>
-        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} data-testid="user-create">
-          {t('users.create')}
-        </button>
+        {canWrite && (
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} data-testid="user-create">
+            {t('users.create')}
+          </button>
+        )}
       </div>
       <Notice testId="users-notice">{notice}</Notice>
       <form className="card filters" onSubmit={apply} data-testid="users-filters">
