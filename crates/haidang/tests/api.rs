@@ -1,0 +1,9 @@
+//! Integration tests through the HTTP API, against the demo province served in-process.
+
+mod api {
+    pub mod auth;
+    pub mod input;
+    pub mod places;
+    pub mod scope;
+    pub mod support;
+}
