@@ -12,7 +12,9 @@ import {
   screenshot,
 } from '../lib/browser.js';
 
-const ADMIN_MODULES = ['users', 'tokens', 'audit'];
+// Modules for administrators and the IOC only. (A commune officer may hold `users.read` for
+// their own commune; then the users list is read-only: see below.)
+const ADMIN_MODULES = ['tokens', 'audit'];
 
 let browser;
 before(async () => {
@@ -53,8 +55,15 @@ for (const vp of Object.keys(VIEWPORTS)) {
         await screenshot(page, `${vp}-commune-org`);
 
         // Admin pages are refused even by direct address.
-        await page.goto('/admin/users');
+        await page.goto('/admin/tokens');
         await byTestId(page, 'forbidden').waitFor();
+        await page.goto('/audit');
+        await byTestId(page, 'forbidden').waitFor();
+        // User management: either not offered at all, or a read-only list without create/edit.
+        await page.goto('/admin/users');
+        await page.locator('[data-testid="forbidden"], [data-testid="users-page"]').first().waitFor();
+        assert.equal(await byTestId(page, 'user-create').count(), 0, 'no "add user" for a commune officer');
+        assert.equal(await byTestId(page, 'user-edit').count(), 0, 'no "edit user" for a commune officer');
         assert.deepEqual(page.jsErrors, []);
       } finally {
         await page.context().close();
