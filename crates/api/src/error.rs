@@ -78,15 +78,24 @@ impl ApiError {
         use ApiError::*;
         match self {
             Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "The input is not valid", None),
-            MalformedJson(d) => (StatusCode::BAD_REQUEST, "malformed-json", "The body is not valid JSON for this request", Some(d.clone())),
+            MalformedJson(d) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "The body is not valid JSON for this request",
+                Some(d.clone()),
+            ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "Send the body as application/json",
                 None,
             ),
-            Unauthenticated(d) => (StatusCode::UNAUTHORIZED, "unauthenticated", "Login required", Some((*d).to_owned())),
-            TotpRequired => (StatusCode::UNAUTHORIZED, "totp-required", "Enter the code from your authenticator app", None),
+            Unauthenticated(d) => {
+                (StatusCode::UNAUTHORIZED, "unauthenticated", "Login required", Some((*d).to_owned()))
+            }
+            TotpRequired => {
+                (StatusCode::UNAUTHORIZED, "totp-required", "Enter the code from your authenticator app", None)
+            }
             PasswordChangeRequired => (
                 StatusCode::FORBIDDEN,
                 "password-change-required",
@@ -114,8 +123,15 @@ impl ApiError {
                 "Too many attempts",
                 Some(format!("try again in {retry_after_secs} s")),
             ),
-            Locked => (StatusCode::LOCKED, "locked", "The account is locked after repeated failed logins", Some("try again later or ask an administrator".into())),
-            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The request body is too large", None),
+            Locked => (
+                StatusCode::LOCKED,
+                "locked",
+                "The account is locked after repeated failed logins",
+                Some("try again later or ask an administrator".into()),
+            ),
+            PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The request body is too large", None)
+            }
             BadCursor => (StatusCode::BAD_REQUEST, "bad-cursor", "The pagination cursor is not valid", None),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", None),
         }
@@ -132,7 +148,9 @@ impl ApiError {
             request_id: None,
             errors: match self {
                 ApiError::Invalid(e) => e.clone(),
-                ApiError::BadCursor => vec![FieldError { field: "cursor".into(), reason: "is not a cursor this server issued".into() }],
+                ApiError::BadCursor => {
+                    vec![FieldError { field: "cursor".into(), reason: "is not a cursor this server issued".into() }]
+                }
                 _ => Vec::new(),
             },
         }
@@ -148,10 +166,10 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = (status, axum::Json(problem)).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::RateLimited { retry_after_secs } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let ApiError::RateLimited { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if matches!(self, ApiError::Unauthenticated(_) | ApiError::TotpRequired) {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"haidang\""));

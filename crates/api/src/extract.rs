@@ -197,7 +197,11 @@ where
             Authn {
                 principal: Principal {
                     kind: PrincipalKind::Token { id: found.id, name: found.name },
-                    capabilities: vec![Capability { permissions: found.permissions, unit: found.unit.id, fields: vec![] }],
+                    capabilities: vec![Capability {
+                        permissions: found.permissions,
+                        unit: found.unit.id,
+                        fields: vec![],
+                    }],
                 },
                 user: None,
                 roles: vec![],
@@ -208,7 +212,11 @@ where
         } else {
             let cookie = cookie_value(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated("log in first"))?;
             let hash = hash_secret(&cookie);
-            let session = state.store.session(&hash).await?.ok_or(ApiError::Unauthenticated("the session has ended; log in again"))?;
+            let session = state
+                .store
+                .session(&hash)
+                .await?
+                .ok_or(ApiError::Unauthenticated("the session has ended; log in again"))?;
             if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
                 if !bool::from(sent.as_bytes().ct_eq(session.csrf_token.as_bytes())) {

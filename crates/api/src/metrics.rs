@@ -33,8 +33,9 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("haidang");
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency =
-            Family::<RouteLabels, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 16)));
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
         let in_flight = Gauge::default();
         let live_clients = Gauge::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());

@@ -34,7 +34,8 @@ pub async fn problems(req: Request, next: Next) -> Response {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let is_problem = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let is_problem =
+        parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     let mut problem: Problem = if is_problem {
         match axum::body::to_bytes(body, 64 * 1024).await.ok().and_then(|b| serde_json::from_slice(&b).ok()) {
             Some(p) => p,
@@ -66,14 +67,19 @@ pub async fn problems(req: Request, next: Next) -> Response {
 
 /// Request counts and latency by route template.
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_owned();
     let started = Instant::now();
     state.metrics.in_flight.inc();
     let res = next.run(req).await;
     state.metrics.in_flight.dec();
     let status = res.status().as_u16();
-    state.metrics.latency.get_or_create(&crate::metrics::RouteLabels { route: route.clone() }).observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .latency
+        .get_or_create(&crate::metrics::RouteLabels { route: route.clone() })
+        .observe(started.elapsed().as_secs_f64());
     state.metrics.requests.get_or_create(&crate::metrics::RequestLabels { method, route, status }).inc();
     res
 }

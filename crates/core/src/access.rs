@@ -14,9 +14,7 @@ use crate::{FieldCode, OrgTree, OrgUnitId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// What an endpoint needs. Serialised as `area.verb`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Permission {
     #[serde(rename = "org.read")]
     OrgRead,
@@ -67,9 +65,7 @@ impl Permission {
 }
 
 /// The roles of the platform. The public (citizen) role needs no account and is not here.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Administrator,
@@ -81,14 +77,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Self::Administrator,
-        Self::Leader,
-        Self::Operator,
-        Self::Specialist,
-        Self::CommuneOfficer,
-        Self::SocAnalyst,
-    ];
+    pub const ALL: [Role; 6] =
+        [Self::Administrator, Self::Leader, Self::Operator, Self::Specialist, Self::CommuneOfficer, Self::SocAnalyst];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -166,10 +156,7 @@ impl Capability {
             (Some(f), false) => self.fields.contains(f),
             _ => true,
         };
-        field_ok
-            && std::iter::once(&record.owner)
-                .chain(&record.handlers)
-                .any(|u| tree.is_within(*u, self.unit))
+        field_ok && std::iter::once(&record.owner).chain(&record.handlers).any(|u| tree.is_within(*u, self.unit))
     }
 }
 
@@ -190,8 +177,14 @@ impl Record {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrincipalKind {
-    User { id: UserId, username: String },
-    Token { id: TokenId, name: String },
+    User {
+        id: UserId,
+        username: String,
+    },
+    Token {
+        id: TokenId,
+        name: String,
+    },
     /// The platform itself: scheduled jobs, the command line, the demo loader.
     System,
 }
@@ -227,10 +220,7 @@ impl Principal {
     /// May exercise `permission` on `record`.
     pub fn can(&self, permission: Permission, record: &Record, tree: &OrgTree) -> bool {
         self.is_system()
-            || self
-                .capabilities
-                .iter()
-                .any(|c| c.permissions.contains(&permission) && c.sees(record, tree))
+            || self.capabilities.iter().any(|c| c.permissions.contains(&permission) && c.sees(record, tree))
     }
 
     /// May exercise `permission` on a record owned by `unit` with no field.
@@ -244,12 +234,8 @@ impl Principal {
         if self.is_system() {
             return None;
         }
-        let mut roots: Vec<OrgUnitId> = self
-            .capabilities
-            .iter()
-            .filter(|c| c.permissions.contains(&permission))
-            .map(|c| c.unit)
-            .collect();
+        let mut roots: Vec<OrgUnitId> =
+            self.capabilities.iter().filter(|c| c.permissions.contains(&permission)).map(|c| c.unit).collect();
         roots.sort();
         roots.dedup();
         Some(roots)
@@ -260,8 +246,7 @@ impl Principal {
         if self.is_system() {
             return Permission::ALL.to_vec();
         }
-        let mut all: Vec<Permission> =
-            self.capabilities.iter().flat_map(|c| c.permissions.iter().copied()).collect();
+        let mut all: Vec<Permission> = self.capabilities.iter().flat_map(|c| c.permissions.iter().copied()).collect();
         all.sort();
         all.dedup();
         all
@@ -317,8 +302,7 @@ mod tests {
 
     #[test]
     fn fields_narrow_records_that_have_a_field() {
-        let specialist =
-            user(vec![Capability::from_role(Role::Specialist, PROVINCE, vec![field("construction")])]);
+        let specialist = user(vec![Capability::from_role(Role::Specialist, PROVINCE, vec![field("construction")])]);
         let t = tree();
         let building = Record { owner: COMMUNE_B, handlers: vec![], field: Some(field("construction")) };
         let health = Record { owner: COMMUNE_B, handlers: vec![], field: Some(field("health")) };

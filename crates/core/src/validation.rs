@@ -57,12 +57,7 @@ impl Checker {
 }
 
 /// A trimmed, non-empty text of bounded length.
-pub fn text(
-    checker: &mut Checker,
-    field: &str,
-    value: &str,
-    max_chars: usize,
-) -> Option<String> {
+pub fn text(checker: &mut Checker, field: &str, value: &str, max_chars: usize) -> Option<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         checker.push(field, "must not be empty");

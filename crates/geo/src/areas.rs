@@ -30,9 +30,7 @@
 use std::collections::HashMap;
 use std::f64::consts::PI;
 
-use geo::{
-    BooleanOps, Coord, GeodesicArea, LineString, MapCoords, MultiPolygon, Point, Polygon, Rect,
-};
+use geo::{BooleanOps, Coord, GeodesicArea, LineString, MapCoords, MultiPolygon, Point, Polygon, Rect};
 use spade::handles::FixedVertexHandle;
 use spade::{DelaunayTriangulation, Point2, Triangulation};
 
@@ -116,23 +114,12 @@ pub fn approximate_areas(seeds: &[AreaSeed], outline: &[Rect<f64>]) -> Vec<Multi
     }
 
     let proj = LocalProjection::around(owner.iter().filter_map(|&i| seeds.get(i)));
-    let sites: Vec<Coord<f64>> = owner
-        .iter()
-        .filter_map(|&i| seeds.get(i))
-        .map(|s| proj.forward(s.centre.0))
-        .collect();
+    let sites: Vec<Coord<f64>> = owner.iter().filter_map(|&i| seeds.get(i)).map(|s| proj.forward(s.centre.0)).collect();
     let radii = equal_area_radii(seeds, &owner);
 
-    let caps: Vec<Polygon<f64>> = sites
-        .iter()
-        .zip(&radii)
-        .map(|(c, r)| disc(*c, cap_factor * r))
-        .collect();
+    let caps: Vec<Polygon<f64>> = sites.iter().zip(&radii).map(|(c, r)| disc(*c, cap_factor * r)).collect();
     // The outline: legacy boxes plus a disc of each commune's own area.
-    let mut outline_parts: Vec<Polygon<f64>> = outline
-        .iter()
-        .filter_map(|r| proj.forward_rect(r))
-        .collect();
+    let mut outline_parts: Vec<Polygon<f64>> = outline.iter().filter_map(|r| proj.forward_rect(r)).collect();
     let outline_rects = outline_parts.len();
     outline_parts.extend(sites.iter().zip(&radii).map(|(c, r)| disc(*c, *r)));
 
@@ -159,27 +146,17 @@ pub fn approximate_areas(seeds: &[AreaSeed], outline: &[Rect<f64>]) -> Vec<Multi
         // Boolean operations dominate the cost, so skip each one whenever a single
         // convex part (one disc, one box) already holds the whole convex cell, which
         // is the common case away from the coast and the border.
-        let local_caps: Vec<&Polygon<f64>> = caps
-            .iter()
-            .zip(&cap_boxes)
-            .filter(|(_, b)| b.intersects(&cell_box))
-            .map(|(p, _)| p)
-            .collect();
+        let local_caps: Vec<&Polygon<f64>> =
+            caps.iter().zip(&cap_boxes).filter(|(_, b)| b.intersects(&cell_box)).map(|(p, _)| p).collect();
         let caps_hold_cell = sites
             .iter()
             .zip(&radii)
             .zip(&cap_boxes)
             .filter(|(_, b)| b.intersects(&cell_box))
             .any(|((c, r), _)| disc_holds(*c, cap_factor * r, &cell));
-        let outline_holds_cell = outline_boxes
-            .iter()
-            .take(outline_rects)
-            .any(|b| b.holds(&cell_box))
+        let outline_holds_cell = outline_boxes.iter().take(outline_rects).any(|b| b.holds(&cell_box))
             || disc_holds(*site, radii.get(k).copied().unwrap_or(0.0), &cell);
-        let mut clipped = MultiPolygon(vec![Polygon::new(
-            LineString::from(close(cell)),
-            Vec::new(),
-        )]);
+        let mut clipped = MultiPolygon(vec![Polygon::new(LineString::from(close(cell)), Vec::new())]);
         if !caps_hold_cell {
             clipped = clipped.intersection(&geo::unary_union(local_caps));
         }
@@ -206,29 +183,16 @@ pub fn geodesic_area_km2(area: &MultiPolygon<f64>) -> f64 {
 }
 
 fn valid_lon_lat(lon: f64, lat: f64) -> bool {
-    lon.is_finite()
-        && lat.is_finite()
-        && (-180.0..=180.0).contains(&lon)
-        && (-90.0..=90.0).contains(&lat)
+    lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)
 }
 
 /// Equal-area radius per site, with unknown areas replaced by the median of the
 /// known ones (a neighbour-sized guess beats a national constant).
 fn equal_area_radii(seeds: &[AreaSeed], owner: &[usize]) -> Vec<f64> {
-    let usable = |s: &AreaSeed| {
-        s.area_km2
-            .filter(|a| a.is_finite() && *a > 0.0)
-            .map(|a| a.min(MAX_AREA_KM2))
-    };
-    let mut known: Vec<f64> = owner
-        .iter()
-        .filter_map(|&i| seeds.get(i).and_then(usable))
-        .collect();
+    let usable = |s: &AreaSeed| s.area_km2.filter(|a| a.is_finite() && *a > 0.0).map(|a| a.min(MAX_AREA_KM2));
+    let mut known: Vec<f64> = owner.iter().filter_map(|&i| seeds.get(i).and_then(usable)).collect();
     known.sort_by(f64::total_cmp);
-    let fallback = known
-        .get(known.len() / 2)
-        .copied()
-        .unwrap_or(DEFAULT_AREA_KM2);
+    let fallback = known.get(known.len() / 2).copied().unwrap_or(DEFAULT_AREA_KM2);
     owner
         .iter()
         .map(|&i| {
@@ -254,11 +218,7 @@ impl LocalProjection {
             lon += s.centre.x();
             lat += s.centre.y();
         }
-        let (lon0, lat0) = if n > 0.0 {
-            (lon / n, lat / n)
-        } else {
-            (0.0, 0.0)
-        };
+        let (lon0, lat0) = if n > 0.0 { (lon / n, lat / n) } else { (0.0, 0.0) };
         LocalProjection {
             lon0,
             lat0,
@@ -269,17 +229,11 @@ impl LocalProjection {
     }
 
     fn forward(&self, c: Coord<f64>) -> Coord<f64> {
-        Coord {
-            x: (c.x - self.lon0) * self.kx,
-            y: (c.y - self.lat0) * self.ky,
-        }
+        Coord { x: (c.x - self.lon0) * self.kx, y: (c.y - self.lat0) * self.ky }
     }
 
     fn inverse(&self, c: Coord<f64>) -> Coord<f64> {
-        Coord {
-            x: c.x / self.kx + self.lon0,
-            y: c.y / self.ky + self.lat0,
-        }
+        Coord { x: c.x / self.kx + self.lon0, y: c.y / self.ky + self.lat0 }
     }
 
     fn forward_rect(&self, r: &Rect<f64>) -> Option<Polygon<f64>> {
@@ -303,10 +257,7 @@ fn disc(centre: Coord<f64>, radius: f64) -> Polygon<f64> {
     let ring: Vec<Coord<f64>> = (0..=DISC_SEGMENTS)
         .map(|i| {
             let t = 2.0 * PI * (i % DISC_SEGMENTS) as f64 / DISC_SEGMENTS as f64;
-            Coord {
-                x: centre.x + radius * t.cos(),
-                y: centre.y + radius * t.sin(),
-            }
+            Coord { x: centre.x + radius * t.cos(), y: centre.y + radius * t.sin() }
         })
         .collect();
     Polygon::new(LineString::from(ring), Vec::new())
@@ -333,10 +284,7 @@ fn close(mut ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
 /// close to `site` as to `other` (Sutherland–Hodgman against one bisector).
 fn clip_half_plane(ring: &[Coord<f64>], site: Coord<f64>, other: Coord<f64>) -> Vec<Coord<f64>> {
     let d = other - site;
-    let mid = Coord {
-        x: (site.x + other.x) / 2.0,
-        y: (site.y + other.y) / 2.0,
-    };
+    let mid = Coord { x: (site.x + other.x) / 2.0, y: (site.y + other.y) / 2.0 };
     // Positive = on the far side of the bisector.
     let side = |p: Coord<f64>| (p.x - mid.x) * d.x + (p.y - mid.y) * d.y;
     let mut out = Vec::with_capacity(ring.len() + 1);
@@ -348,10 +296,7 @@ fn clip_half_plane(ring: &[Coord<f64>], site: Coord<f64>, other: Coord<f64>) -> 
         }
         if (sp < 0.0 && sq > 0.0) || (sp > 0.0 && sq < 0.0) {
             let t = sp / (sp - sq);
-            out.push(Coord {
-                x: p.x + (q.x - p.x) * t,
-                y: p.y + (q.y - p.y) * t,
-            });
+            out.push(Coord { x: p.x + (q.x - p.x) * t, y: p.y + (q.y - p.y) * t });
         }
     }
     out
@@ -370,20 +315,13 @@ fn delaunay_neighbours(sites: &[Coord<f64>]) -> Option<Vec<Vec<usize>>> {
     }
     Some(
         (0..sites.len())
-            .map(|i| {
-                t.vertex(FixedVertexHandle::from_index(i))
-                    .out_edges()
-                    .map(|e| e.to().fix().index())
-                    .collect()
-            })
+            .map(|i| t.vertex(FixedVertexHandle::from_index(i)).out_edges().map(|e| e.to().fix().index()).collect())
             .collect(),
     )
 }
 
 fn all_pairs(n: usize) -> Vec<Vec<usize>> {
-    (0..n)
-        .map(|i| (0..n).filter(|&j| j != i).collect())
-        .collect()
+    (0..n).map(|i| (0..n).filter(|&j| j != i).collect()).collect()
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -394,26 +332,14 @@ struct Bbox {
 
 impl Bbox {
     const EMPTY: Bbox = Bbox {
-        min: Coord {
-            x: f64::INFINITY,
-            y: f64::INFINITY,
-        },
-        max: Coord {
-            x: f64::NEG_INFINITY,
-            y: f64::NEG_INFINITY,
-        },
+        min: Coord { x: f64::INFINITY, y: f64::INFINITY },
+        max: Coord { x: f64::NEG_INFINITY, y: f64::NEG_INFINITY },
     };
 
     fn of_coords(coords: &[Coord<f64>]) -> Bbox {
         coords.iter().fold(Bbox::EMPTY, |b, c| Bbox {
-            min: Coord {
-                x: b.min.x.min(c.x),
-                y: b.min.y.min(c.y),
-            },
-            max: Coord {
-                x: b.max.x.max(c.x),
-                y: b.max.y.max(c.y),
-            },
+            min: Coord { x: b.min.x.min(c.x), y: b.min.y.min(c.y) },
+            max: Coord { x: b.max.x.max(c.x), y: b.max.y.max(c.y) },
         })
     }
 
@@ -423,45 +349,22 @@ impl Bbox {
 
     fn union(&self, o: &Bbox) -> Bbox {
         Bbox {
-            min: Coord {
-                x: self.min.x.min(o.min.x),
-                y: self.min.y.min(o.min.y),
-            },
-            max: Coord {
-                x: self.max.x.max(o.max.x),
-                y: self.max.y.max(o.max.y),
-            },
+            min: Coord { x: self.min.x.min(o.min.x), y: self.min.y.min(o.min.y) },
+            max: Coord { x: self.max.x.max(o.max.x), y: self.max.y.max(o.max.y) },
         }
     }
 
     fn holds(&self, o: &Bbox) -> bool {
-        self.min.x <= o.min.x
-            && o.max.x <= self.max.x
-            && self.min.y <= o.min.y
-            && o.max.y <= self.max.y
+        self.min.x <= o.min.x && o.max.x <= self.max.x && self.min.y <= o.min.y && o.max.y <= self.max.y
     }
 
     fn intersects(&self, o: &Bbox) -> bool {
-        self.min.x <= o.max.x
-            && o.min.x <= self.max.x
-            && self.min.y <= o.max.y
-            && o.min.y <= self.max.y
+        self.min.x <= o.max.x && o.min.x <= self.max.x && self.min.y <= o.max.y && o.min.y <= self.max.y
     }
 
     /// Open counter-clockwise ring.
     fn corners(&self) -> Vec<Coord<f64>> {
-        vec![
-            self.min,
-            Coord {
-                x: self.max.x,
-                y: self.min.y,
-            },
-            self.max,
-            Coord {
-                x: self.min.x,
-                y: self.max.y,
-            },
-        ]
+        vec![self.min, Coord { x: self.max.x, y: self.min.y }, self.max, Coord { x: self.min.x, y: self.max.y }]
     }
 }
 
@@ -472,10 +375,7 @@ mod tests {
     use geo::{Area, coord};
 
     fn seed(lon: f64, lat: f64, km2: Option<f64>) -> AreaSeed {
-        AreaSeed {
-            centre: Point::new(lon, lat),
-            area_km2: km2,
-        }
+        AreaSeed { centre: Point::new(lon, lat), area_km2: km2 }
     }
 
     fn index(areas: Vec<MultiPolygon<f64>>) -> AreaIndex<usize> {
@@ -495,10 +395,7 @@ mod tests {
         let areas = approximate_areas(&[seed(108.0, 13.0, Some(100.0))], &[big]);
         let km2 = geodesic_area_km2(&areas[0]);
         // A disc of CAP_FACTOR² × 100 km², less the polygon's 0.3 %.
-        assert!(
-            (km2 - CAP_FACTOR * CAP_FACTOR * 100.0).abs() < 10.0,
-            "{km2}"
-        );
+        assert!((km2 - CAP_FACTOR * CAP_FACTOR * 100.0).abs() < 10.0, "{km2}");
     }
 
     #[test]
@@ -512,11 +409,7 @@ mod tests {
         for i in 0..=100 {
             let lon = 108.0 + 0.1 * f64::from(i) / 100.0;
             let expected = if lon < 108.05 { 0 } else { 1 };
-            assert_eq!(
-                idx.locate(Point::new(lon, 13.0)),
-                Some(&expected),
-                "lon {lon}"
-            );
+            assert_eq!(idx.locate(Point::new(lon, 13.0)), Some(&expected), "lon {lon}");
         }
     }
 
@@ -536,9 +429,7 @@ mod tests {
         ];
         let areas = approximate_areas(&seeds, &[]);
         assert_eq!(areas.len(), seeds.len());
-        let empty: Vec<usize> = (0..seeds.len())
-            .filter(|&i| areas[i].0.is_empty())
-            .collect();
+        let empty: Vec<usize> = (0..seeds.len()).filter(|&i| areas[i].0.is_empty()).collect();
         assert_eq!(empty, vec![1, 5, 6, 8]);
         let idx = index(areas);
         for (i, s) in seeds.iter().enumerate() {
@@ -551,15 +442,8 @@ mod tests {
 
     #[test]
     fn all_collinear_and_tiny_inputs() {
-        let line: Vec<AreaSeed> = (0..20)
-            .map(|i| {
-                seed(
-                    108.0 + 0.05 * f64::from(i),
-                    13.0 + 0.05 * f64::from(i),
-                    Some(30.0),
-                )
-            })
-            .collect();
+        let line: Vec<AreaSeed> =
+            (0..20).map(|i| seed(108.0 + 0.05 * f64::from(i), 13.0 + 0.05 * f64::from(i), Some(30.0))).collect();
         let idx = index(approximate_areas(&line, &[]));
         for (i, s) in line.iter().enumerate() {
             assert_eq!(idx.locate(s.centre), Some(&i));

@@ -56,11 +56,7 @@ pub enum FeatureError {
     #[error("polygon {polygon} has no rings")]
     NoRings { polygon: usize },
     #[error("polygon {polygon}, ring {ring}: {problem}")]
-    Ring {
-        polygon: usize,
-        ring: usize,
-        problem: RingProblem,
-    },
+    Ring { polygon: usize, ring: usize, problem: RingProblem },
 }
 
 /// What is wrong with one ring of a polygon.
@@ -85,33 +81,24 @@ pub enum RingProblem {
 /// a province never ends up with half of its boundaries replaced.
 pub fn parse_geojson(bytes: &[u8]) -> Result<Vec<BoundaryFeature>, GeoError> {
     if bytes.len() > MAX_GEOJSON_BYTES {
-        return Err(GeoError::TooLarge {
-            size: bytes.len(),
-            limit: MAX_GEOJSON_BYTES,
-        });
+        return Err(GeoError::TooLarge { size: bytes.len(), limit: MAX_GEOJSON_BYTES });
     }
     // serde_json bounds nesting depth, so hostile input cannot overflow the stack.
     let root: Value = serde_json::from_slice(bytes)?;
     let features = match (&root, root.get("type")) {
-        (Value::Object(obj), Some(Value::String(t))) if t == "FeatureCollection" => {
-            match obj.get("features") {
-                Some(Value::Array(features)) => features,
-                _ => {
-                    return Err(GeoError::NotFeatureCollection {
-                        found: "a FeatureCollection without a \"features\" array".into(),
-                    });
-                }
+        (Value::Object(obj), Some(Value::String(t))) if t == "FeatureCollection" => match obj.get("features") {
+            Some(Value::Array(features)) => features,
+            _ => {
+                return Err(GeoError::NotFeatureCollection {
+                    found: "a FeatureCollection without a \"features\" array".into(),
+                });
             }
-        }
+        },
         (_, Some(Value::String(t))) => {
-            return Err(GeoError::NotFeatureCollection {
-                found: format!("type {t:?}"),
-            });
+            return Err(GeoError::NotFeatureCollection { found: format!("type {t:?}") });
         }
         _ => {
-            return Err(GeoError::NotFeatureCollection {
-                found: json_kind(&root).into(),
-            });
+            return Err(GeoError::NotFeatureCollection { found: json_kind(&root).into() });
         }
     };
     if features.is_empty() {
@@ -120,9 +107,7 @@ pub fn parse_geojson(bytes: &[u8]) -> Result<Vec<BoundaryFeature>, GeoError> {
     features
         .iter()
         .enumerate()
-        .map(|(index, value)| {
-            parse_feature(index, value).map_err(|reason| GeoError::Feature { index, reason })
-        })
+        .map(|(index, value)| parse_feature(index, value).map_err(|reason| GeoError::Feature { index, reason }))
         .collect()
 }
 
@@ -133,45 +118,31 @@ pub fn to_geojson(area: &MultiPolygon<f64>) -> geojson::Geometry {
 }
 
 fn parse_feature(index: usize, value: &Value) -> Result<BoundaryFeature, FeatureError> {
-    let feature: geojson::Feature = serde_json::from_value(value.clone())
-        .map_err(|e| FeatureError::NotAFeature(e.to_string()))?;
+    let feature: geojson::Feature =
+        serde_json::from_value(value.clone()).map_err(|e| FeatureError::NotAFeature(e.to_string()))?;
     let props = feature.properties.as_ref();
     let code = match props.and_then(|p| p.get("code")) {
         None => return Err(FeatureError::MissingCode),
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
         Some(other) => return Err(FeatureError::BadCode(json_kind(other).into())),
     };
-    let name = props
-        .and_then(|p| p.get("name"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let name = props.and_then(|p| p.get("name")).and_then(Value::as_str).map(str::to_owned);
     let geometry = feature.geometry.ok_or(FeatureError::NoGeometry)?;
     let polygons: Vec<&geojson::PolygonType> = match &geometry.value {
         geojson::GeometryValue::Polygon { coordinates } => vec![coordinates],
         geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
         other => return Err(FeatureError::UnsupportedGeometry(other.type_name())),
     };
-    let geometry = polygons
-        .into_iter()
-        .enumerate()
-        .map(|(p, rings)| polygon(p, rings))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(BoundaryFeature {
-        index,
-        code,
-        name,
-        geometry: MultiPolygon(geometry),
-    })
+    let geometry =
+        polygons.into_iter().enumerate().map(|(p, rings)| polygon(p, rings)).collect::<Result<Vec<_>, _>>()?;
+    Ok(BoundaryFeature { index, code, name, geometry: MultiPolygon(geometry) })
 }
 
 fn polygon(p: usize, rings: &geojson::PolygonType) -> Result<Polygon<f64>, FeatureError> {
-    let mut rings = rings.iter().enumerate().map(|(r, ring)| {
-        line_string(ring).map_err(|problem| FeatureError::Ring {
-            polygon: p,
-            ring: r,
-            problem,
-        })
-    });
+    let mut rings = rings
+        .iter()
+        .enumerate()
+        .map(|(r, ring)| line_string(ring).map_err(|problem| FeatureError::Ring { polygon: p, ring: r, problem }));
     let exterior = rings.next().ok_or(FeatureError::NoRings { polygon: p })??;
     let holes = rings.collect::<Result<Vec<_>, _>>()?;
     Ok(Polygon::new(exterior, holes))
@@ -190,11 +161,7 @@ fn line_string(ring: &[geojson::Position]) -> Result<LineString<f64>, RingProble
                 return Err(RingProblem::NotFinite(i));
             }
             if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-                return Err(RingProblem::OutOfRange {
-                    position: i,
-                    lon,
-                    lat,
-                });
+                return Err(RingProblem::OutOfRange { position: i, lon, lat });
             }
             Ok(Coord { x: lon, y: lat })
         })
@@ -226,11 +193,7 @@ mod tests {
     const SQUARE: &str = "[[108.0,13.0],[108.1,13.0],[108.1,13.1],[108.0,13.1],[108.0,13.0]]";
 
     fn collection(features: &[String]) -> Vec<u8> {
-        format!(
-            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
-            features.join(",")
-        )
-        .into_bytes()
+        format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(",")).into_bytes()
     }
 
     fn feature(props: &str, geometry: &str) -> String {
@@ -250,13 +213,9 @@ mod tests {
 
     #[test]
     fn parses_polygon_and_multipolygon() {
-        let multi =
-            format!(r#"{{"type":"MultiPolygon","coordinates":[[{SQUARE}],[{SQUARE},{SQUARE}]]}}"#);
+        let multi = format!(r#"{{"type":"MultiPolygon","coordinates":[[{SQUARE}],[{SQUARE},{SQUARE}]]}}"#);
         let bytes = collection(&[
-            feature(
-                r#"{"code":"21583","name":"Phường Quy Nhơn"}"#,
-                &polygon_geometry(SQUARE),
-            ),
+            feature(r#"{"code":"21583","name":"Phường Quy Nhơn"}"#, &polygon_geometry(SQUARE)),
             feature(r#"{"code":"21601"}"#, &multi),
         ]);
         let parsed = parse_geojson(&bytes).unwrap();
@@ -276,45 +235,17 @@ mod tests {
     fn errors_name_the_feature_and_the_reason() {
         let good = feature(r#"{"code":"1"}"#, &polygon_geometry(SQUARE));
         let open = "[[108.0,13.0],[108.1,13.0],[108.1,13.1],[108.0,13.1]]";
-        let (i, e) = feature_error(&collection(&[
-            good.clone(),
-            feature(r#"{"code":"2"}"#, &polygon_geometry(open)),
-        ]));
+        let (i, e) = feature_error(&collection(&[good.clone(), feature(r#"{"code":"2"}"#, &polygon_geometry(open))]));
         assert_eq!(i, 1);
-        assert_eq!(
-            e,
-            FeatureError::Ring {
-                polygon: 0,
-                ring: 0,
-                problem: RingProblem::NotClosed
-            }
-        );
+        assert_eq!(e, FeatureError::Ring { polygon: 0, ring: 0, problem: RingProblem::NotClosed });
 
         let short = "[[108.0,13.0],[108.1,13.0],[108.0,13.0]]";
-        let (_, e) = feature_error(&collection(&[feature(
-            r#"{"code":"2"}"#,
-            &polygon_geometry(short),
-        )]));
-        assert!(matches!(
-            e,
-            FeatureError::Ring {
-                problem: RingProblem::TooFewPositions(3),
-                ..
-            }
-        ));
+        let (_, e) = feature_error(&collection(&[feature(r#"{"code":"2"}"#, &polygon_geometry(short))]));
+        assert!(matches!(e, FeatureError::Ring { problem: RingProblem::TooFewPositions(3), .. }));
 
         let swapped = "[[13.0,108.0],[13.1,108.0],[13.1,108.1],[13.0,108.0]]";
-        let (_, e) = feature_error(&collection(&[feature(
-            r#"{"code":"2"}"#,
-            &polygon_geometry(swapped),
-        )]));
-        assert!(matches!(
-            e,
-            FeatureError::Ring {
-                problem: RingProblem::OutOfRange { position: 0, .. },
-                ..
-            }
-        ));
+        let (_, e) = feature_error(&collection(&[feature(r#"{"code":"2"}"#, &polygon_geometry(swapped))]));
+        assert!(matches!(e, FeatureError::Ring { problem: RingProblem::OutOfRange { position: 0, .. }, .. }));
         assert!(e.to_string().contains("swapped"));
 
         let (i, e) = feature_error(&collection(&[
@@ -323,57 +254,38 @@ mod tests {
             feature(r#"{"code":52}"#, &polygon_geometry(SQUARE)),
         ]));
         assert_eq!((i, e), (2, FeatureError::BadCode("a number".into())));
-        let (_, e) = feature_error(&collection(&[feature(
-            r#"{"name":"x"}"#,
-            &polygon_geometry(SQUARE),
-        )]));
+        let (_, e) = feature_error(&collection(&[feature(r#"{"name":"x"}"#, &polygon_geometry(SQUARE))]));
         assert_eq!(e, FeatureError::MissingCode);
         let (_, e) = feature_error(&collection(&[feature("null", &polygon_geometry(SQUARE))]));
         assert_eq!(e, FeatureError::MissingCode);
         let (_, e) = feature_error(&collection(&[feature(r#"{"code":"1"}"#, "null")]));
         assert_eq!(e, FeatureError::NoGeometry);
-        let (_, e) = feature_error(&collection(&[feature(
-            r#"{"code":"1"}"#,
-            r#"{"type":"Point","coordinates":[108.0,13.0]}"#,
-        )]));
+        let (_, e) =
+            feature_error(&collection(&[feature(r#"{"code":"1"}"#, r#"{"type":"Point","coordinates":[108.0,13.0]}"#)]));
         assert_eq!(e, FeatureError::UnsupportedGeometry("Point"));
         let (_, e) = feature_error(&collection(&[r#"{"type":"Nope"}"#.to_string()]));
         assert!(matches!(e, FeatureError::NotAFeature(_)));
-        let (_, e) = feature_error(&collection(&[feature(
-            r#"{"code":"1"}"#,
-            r#"{"type":"Polygon","coordinates":[]}"#,
-        )]));
+        let (_, e) =
+            feature_error(&collection(&[feature(r#"{"code":"1"}"#, r#"{"type":"Polygon","coordinates":[]}"#)]));
         assert_eq!(e, FeatureError::NoRings { polygon: 0 });
     }
 
     #[test]
     fn top_level_problems() {
         assert!(matches!(parse_geojson(b""), Err(GeoError::Json(_))));
-        assert!(matches!(
-            parse_geojson(b"[1,2]"),
-            Err(GeoError::NotFeatureCollection { .. })
-        ));
+        assert!(matches!(parse_geojson(b"[1,2]"), Err(GeoError::NotFeatureCollection { .. })));
         assert!(matches!(
             parse_geojson(br#"{"type":"Feature","geometry":null,"properties":{}}"#),
             Err(GeoError::NotFeatureCollection { .. })
         ));
-        assert!(matches!(
-            parse_geojson(br#"{"type":"FeatureCollection","features":[]}"#),
-            Err(GeoError::NoFeatures)
-        ));
+        assert!(matches!(parse_geojson(br#"{"type":"FeatureCollection","features":[]}"#), Err(GeoError::NoFeatures)));
         assert!(matches!(
             parse_geojson(br#"{"type":"FeatureCollection"}"#),
             Err(GeoError::NotFeatureCollection { .. })
         ));
         let huge = vec![b' '; MAX_GEOJSON_BYTES + 1];
-        assert!(matches!(
-            parse_geojson(&huge),
-            Err(GeoError::TooLarge { .. })
-        ));
+        assert!(matches!(parse_geojson(&huge), Err(GeoError::TooLarge { .. })));
         let deep = "[".repeat(100_000);
-        assert!(matches!(
-            parse_geojson(deep.as_bytes()),
-            Err(GeoError::Json(_))
-        ));
+        assert!(matches!(parse_geojson(deep.as_bytes()), Err(GeoError::Json(_))));
     }
 }

@@ -21,8 +21,7 @@ const BOUNDS_CSV: &str = include_str!("../../../data/admin-units/legacy-bounds.c
 
 const UNITS_HEADER: &str = "province_code,province_name,province_short,province_lat,province_lon,\
 code,name,short_name,kind,lat,lon,area_km2";
-const BOUNDS_HEADER: &str =
-    "province_code,legacy_province,legacy_district,min_lat,min_lon,max_lat,max_lon";
+const BOUNDS_HEADER: &str = "province_code,legacy_province,legacy_district,min_lat,min_lon,max_lat,max_lon";
 
 /// Which of the three kinds of commune-level unit a [`Commune`] is.
 ///
@@ -96,21 +95,12 @@ pub struct Province {
 
 impl Province {
     pub fn commune(&self, code: &str) -> Option<&Commune> {
-        self.communes
-            .binary_search_by(|c| c.code.as_str().cmp(code))
-            .ok()
-            .and_then(|i| self.communes.get(i))
+        self.communes.binary_search_by(|c| c.code.as_str().cmp(code)).ok().and_then(|i| self.communes.get(i))
     }
 
     /// The inputs [`approximate_areas`] needs, in the order of [`Province::communes`].
     pub fn area_seeds(&self) -> Vec<AreaSeed> {
-        self.communes
-            .iter()
-            .map(|c| AreaSeed {
-                centre: c.centre,
-                area_km2: c.area_km2,
-            })
-            .collect()
+        self.communes.iter().map(|c| AreaSeed { centre: c.centre, area_km2: c.area_km2 }).collect()
     }
 
     /// Approximate commune areas (Voronoi cells, see [`approximate_areas`]), in the
@@ -122,12 +112,7 @@ impl Province {
 
     /// An index from a point to the code of the commune whose approximate area holds it.
     pub fn approximate_index(&self) -> AreaIndex<String> {
-        AreaIndex::new(
-            self.communes
-                .iter()
-                .map(|c| c.code.clone())
-                .zip(self.approximate_areas()),
-        )
+        AreaIndex::new(self.communes.iter().map(|c| c.code.clone()).zip(self.approximate_areas()))
     }
 }
 
@@ -138,15 +123,10 @@ pub enum DatasetError {
     #[error("{file}: the header is not the expected one")]
     Header { file: &'static str },
     #[error("{file} line {line}: {reason}")]
-    Line {
-        file: &'static str,
-        line: usize,
-        reason: String,
-    },
+    Line { file: &'static str, line: usize, reason: String },
 }
 
-static PROVINCES: LazyLock<Result<Vec<Province>, DatasetError>> =
-    LazyLock::new(|| parse(UNITS_CSV, BOUNDS_CSV));
+static PROVINCES: LazyLock<Result<Vec<Province>, DatasetError>> = LazyLock::new(|| parse(UNITS_CSV, BOUNDS_CSV));
 
 /// The 34 provinces, sorted by code. Parsed once, on first use.
 pub fn provinces() -> Result<&'static [Province], DatasetError> {
@@ -156,10 +136,7 @@ pub fn provinces() -> Result<&'static [Province], DatasetError> {
 /// The province with this two-digit code, e.g. `"52"`.
 pub fn province(code: &str) -> Result<Option<&'static Province>, DatasetError> {
     let all = provinces()?;
-    Ok(all
-        .binary_search_by(|p| p.code.as_str().cmp(code))
-        .ok()
-        .and_then(|i| all.get(i)))
+    Ok(all.binary_search_by(|p| p.code.as_str().cmp(code)).ok().and_then(|i| all.get(i)))
 }
 
 /// Parse the two CSV files in the format `generate.py` writes. Public so that a
@@ -170,37 +147,14 @@ pub fn parse(units_csv: &str, bounds_csv: &str) -> Result<Vec<Province>, Dataset
 
     let mut out: Vec<Province> = Vec::new();
     for (line, fields) in rows(units_csv, UNITS, UNITS_HEADER, 12)? {
-        let err = |reason: String| DatasetError::Line {
-            file: UNITS,
-            line,
-            reason,
-        };
-        let [
-            p_code,
-            p_name,
-            p_short,
-            p_lat,
-            p_lon,
-            code,
-            name,
-            short,
-            kind,
-            lat,
-            lon,
-            area,
-        ] = fields[..]
-        else {
+        let err = |reason: String| DatasetError::Line { file: UNITS, line, reason };
+        let [p_code, p_name, p_short, p_lat, p_lon, code, name, short, kind, lat, lon, area] = fields[..] else {
             return Err(err("wrong number of fields".into()));
         };
         let p_centre = point(p_lat, p_lon).map_err(err)?;
         let centre = point(lat, lon).map_err(err)?;
-        let kind =
-            CommuneKind::from_csv(kind).ok_or_else(|| err(format!("unknown kind {kind:?}")))?;
-        let area_km2 = if area.is_empty() {
-            None
-        } else {
-            Some(number(area).map_err(err)?).filter(|a| *a > 0.0)
-        };
+        let kind = CommuneKind::from_csv(kind).ok_or_else(|| err(format!("unknown kind {kind:?}")))?;
+        let area_km2 = if area.is_empty() { None } else { Some(number(area).map_err(err)?).filter(|a| *a > 0.0) };
         if p_code.is_empty() || code.is_empty() || name.is_empty() {
             return Err(err("empty code or name".into()));
         }
@@ -224,15 +178,10 @@ pub fn parse(units_csv: &str, bounds_csv: &str) -> Result<Vec<Province>, Dataset
                     communes: Vec::new(),
                     legacy_outline: Vec::new(),
                 });
-                out.last_mut()
-                    .ok_or_else(|| err("internal: province vanished".into()))?
+                out.last_mut().ok_or_else(|| err("internal: province vanished".into()))?
             }
         };
-        if province
-            .communes
-            .last()
-            .is_some_and(|c| c.code.as_str() >= code)
-        {
+        if province.communes.last().is_some_and(|c| c.code.as_str() >= code) {
             return Err(err("communes are not sorted by code, or repeat".into()));
         }
         province.communes.push(Commune {
@@ -246,21 +195,8 @@ pub fn parse(units_csv: &str, bounds_csv: &str) -> Result<Vec<Province>, Dataset
     }
 
     for (line, fields) in rows(bounds_csv, BOUNDS, BOUNDS_HEADER, 7)? {
-        let err = |reason: String| DatasetError::Line {
-            file: BOUNDS,
-            line,
-            reason,
-        };
-        let [
-            p_code,
-            _legacy_province,
-            _legacy_district,
-            min_lat,
-            min_lon,
-            max_lat,
-            max_lon,
-        ] = fields[..]
-        else {
+        let err = |reason: String| DatasetError::Line { file: BOUNDS, line, reason };
+        let [p_code, _legacy_province, _legacy_district, min_lat, min_lon, max_lat, max_lon] = fields[..] else {
             return Err(err("wrong number of fields".into()));
         };
         let min = point(min_lat, min_lon).map_err(err)?;
@@ -270,22 +206,14 @@ pub fn parse(units_csv: &str, bounds_csv: &str) -> Result<Vec<Province>, Dataset
             .ok()
             .and_then(|i| out.get_mut(i))
             .ok_or_else(|| err(format!("unknown province {p_code}")))?;
-        province.legacy_outline.push(Rect::new(
-            coord! { x: min.x(), y: min.y() },
-            coord! { x: max.x(), y: max.y() },
-        ));
+        province.legacy_outline.push(Rect::new(coord! { x: min.x(), y: min.y() }, coord! { x: max.x(), y: max.y() }));
     }
     Ok(out)
 }
 
 type Rows<'a> = Vec<(usize, Vec<&'a str>)>;
 
-fn rows<'a>(
-    text: &'a str,
-    file: &'static str,
-    header: &str,
-    width: usize,
-) -> Result<Rows<'a>, DatasetError> {
+fn rows<'a>(text: &'a str, file: &'static str, header: &str, width: usize) -> Result<Rows<'a>, DatasetError> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, h)) if h == header => {}
@@ -334,10 +262,7 @@ mod tests {
         assert_eq!(all.len(), 34);
         assert_eq!(all.iter().map(|p| p.communes.len()).sum::<usize>(), 3321);
         assert!(all.iter().all(|p| !p.legacy_outline.is_empty()));
-        assert_eq!(
-            all.iter().map(|p| p.legacy_outline.len()).sum::<usize>(),
-            696
-        );
+        assert_eq!(all.iter().map(|p| p.legacy_outline.len()).sum::<usize>(), 696);
     }
 
     #[test]
@@ -359,24 +284,14 @@ mod tests {
         let quang_tri = province("44").unwrap().unwrap();
         assert_eq!(quang_tri.commune("19159").unwrap().area_km2, None);
         assert_eq!(quang_tri.commune("19147").unwrap().area_km2, None);
-        let known = provinces()
-            .unwrap()
-            .iter()
-            .flat_map(|p| &p.communes)
-            .filter(|c| c.area_km2.is_some())
-            .count();
+        let known = provinces().unwrap().iter().flat_map(|p| &p.communes).filter(|c| c.area_km2.is_some()).count();
         assert_eq!(known, 3317);
     }
 
     #[test]
     fn kinds_counted() {
         let all = provinces().unwrap();
-        let count = |k| {
-            all.iter()
-                .flat_map(|p| &p.communes)
-                .filter(|c| c.kind == k)
-                .count()
-        };
+        let count = |k| all.iter().flat_map(|p| &p.communes).filter(|c| c.kind == k).count();
         assert_eq!(count(CommuneKind::Ward), 687);
         assert_eq!(count(CommuneKind::Commune), 2621);
         assert_eq!(count(CommuneKind::SpecialZone), 13);
@@ -384,22 +299,13 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
-        assert_eq!(
-            parse("nope", BOUNDS_CSV),
-            Err(DatasetError::Header {
-                file: "units-2025.csv"
-            })
-        );
+        assert_eq!(parse("nope", BOUNDS_CSV), Err(DatasetError::Header { file: "units-2025.csv" }));
         let bad_lat = format!("{UNITS_HEADER}\n01,A,A,91,105,00001,X,X,ward,21,105,1\n");
-        assert!(matches!(
-            parse(&bad_lat, BOUNDS_CSV),
-            Err(DatasetError::Line { line: 2, .. })
-        ));
+        assert!(matches!(parse(&bad_lat, BOUNDS_CSV), Err(DatasetError::Line { line: 2, .. })));
         let short = format!("{UNITS_HEADER}\n01,A\n");
         assert!(parse(&short, BOUNDS_CSV).is_err());
-        let unsorted = format!(
-            "{UNITS_HEADER}\n02,A,A,21,105,00002,X,X,ward,21,105,1\n01,B,B,21,105,00001,Y,Y,ward,21,105,1\n"
-        );
+        let unsorted =
+            format!("{UNITS_HEADER}\n02,A,A,21,105,00002,X,X,ward,21,105,1\n01,B,B,21,105,00001,Y,Y,ward,21,105,1\n");
         assert!(parse(&unsorted, "").is_err());
         let ok = format!("{UNITS_HEADER}\n01,A,A,21,105,00001,X,X,ward,21,105,\n");
         let unknown_province = format!("{BOUNDS_HEADER}\n02,P,D,20,105,21,106\n");

@@ -37,18 +37,10 @@ impl<K> AreaIndex<K> {
                 [min.x, min.y, max.x, max.y]
                     .iter()
                     .all(|v| v.is_finite())
-                    .then(|| {
-                        GeomWithData::new(
-                            Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
-                            i,
-                        )
-                    })
+                    .then(|| GeomWithData::new(Rectangle::from_corners([min.x, min.y], [max.x, max.y]), i))
             })
             .collect();
-        AreaIndex {
-            areas,
-            tree: RTree::bulk_load(entries),
-        }
+        AreaIndex { areas, tree: RTree::bulk_load(entries) }
     }
 
     /// The key of the area holding `p`.
@@ -58,9 +50,7 @@ impl<K> AreaIndex<K> {
     /// Failing an exact hit, a point within [`SNAP_TOLERANCE_DEG`] of an area goes to
     /// the nearest one. Non-finite points are in no area.
     pub fn locate(&self, p: Point<f64>) -> Option<&K> {
-        self.locate_index(p)
-            .and_then(|i| self.areas.get(i))
-            .map(|(k, _)| k)
+        self.locate_index(p).and_then(|i| self.areas.get(i)).map(|(k, _)| k)
     }
 
     /// Whether `p` is in any of the areas; with a province's communes, whether it is
@@ -111,9 +101,7 @@ impl<K> AreaIndex<K> {
 
 impl<K: std::fmt::Debug> std::fmt::Debug for AreaIndex<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AreaIndex")
-            .field("areas", &self.areas.len())
-            .finish_non_exhaustive()
+        f.debug_struct("AreaIndex").field("areas", &self.areas.len()).finish_non_exhaustive()
     }
 }
 
@@ -123,32 +111,21 @@ mod tests {
     use geo::{Rect, coord};
 
     fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
-        Rect::new(coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 })
-            .to_polygon()
-            .into()
+        Rect::new(coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 }).to_polygon().into()
     }
 
     #[test]
     fn shared_edge_goes_to_the_first_area() {
-        let index = AreaIndex::new([
-            ("b", square(1.0, 0.0, 2.0, 1.0)),
-            ("a", square(0.0, 0.0, 1.0, 1.0)),
-        ]);
+        let index = AreaIndex::new([("b", square(1.0, 0.0, 2.0, 1.0)), ("a", square(0.0, 0.0, 1.0, 1.0))]);
         assert_eq!(index.locate(Point::new(1.0, 0.5)), Some(&"b"));
-        let index = AreaIndex::new([
-            ("a", square(0.0, 0.0, 1.0, 1.0)),
-            ("b", square(1.0, 0.0, 2.0, 1.0)),
-        ]);
+        let index = AreaIndex::new([("a", square(0.0, 0.0, 1.0, 1.0)), ("b", square(1.0, 0.0, 2.0, 1.0))]);
         assert_eq!(index.locate(Point::new(1.0, 0.5)), Some(&"a"));
         assert_eq!(index.locate(Point::new(1.5, 0.5)), Some(&"b"));
     }
 
     #[test]
     fn slivers_snap_but_outside_does_not() {
-        let index = AreaIndex::new([
-            ("a", square(0.0, 0.0, 1.0, 1.0)),
-            ("b", square(1.0 + 1e-9, 0.0, 2.0, 1.0)),
-        ]);
+        let index = AreaIndex::new([("a", square(0.0, 0.0, 1.0, 1.0)), ("b", square(1.0 + 1e-9, 0.0, 2.0, 1.0))]);
         assert_eq!(index.locate(Point::new(1.0 + 5e-10, 0.5)), Some(&"a"));
         assert!(index.contains(Point::new(1.5, 0.5)));
         assert!(!index.contains(Point::new(2.0 + 1e-6, 0.5)));

@@ -32,9 +32,7 @@ pub mod dataset;
 pub mod index;
 
 pub use areas::{AreaSeed, CAP_FACTOR, approximate_areas, geodesic_area_km2};
-pub use boundaries::{
-    BoundaryFeature, FeatureError, GeoError, RingProblem, parse_geojson, to_geojson,
-};
+pub use boundaries::{BoundaryFeature, FeatureError, GeoError, RingProblem, parse_geojson, to_geojson};
 pub use dataset::{Commune, CommuneKind, DatasetError, Province, province, provinces};
 pub use geo;
 pub use index::AreaIndex;

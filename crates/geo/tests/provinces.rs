@@ -24,9 +24,7 @@ fn name_of(p: &Province, code: &str) -> String {
 
 #[test]
 fn quy_nhon_city_centre_is_in_a_quy_nhon_ward() {
-    let code = gia_lai_index()
-        .locate(Point::new(109.2237, 13.7765))
-        .expect("Quy Nhơn city centre is in Gia Lai");
+    let code = gia_lai_index().locate(Point::new(109.2237, 13.7765)).expect("Quy Nhơn city centre is in Gia Lai");
     let name = name_of(gia_lai(), code);
     assert!(name.starts_with("Phường Quy Nhơn"), "{code} {name}");
 }
@@ -43,12 +41,7 @@ fn every_gia_lai_centre_resolves_to_its_own_commune() {
     let p = gia_lai();
     assert_eq!(p.communes.len(), 135);
     for c in &p.communes {
-        assert_eq!(
-            gia_lai_index().locate(c.centre),
-            Some(&c.code),
-            "{}",
-            c.name
-        );
+        assert_eq!(gia_lai_index().locate(c.centre), Some(&c.code), "{}", c.name);
     }
 }
 
@@ -58,13 +51,7 @@ fn every_centre_of_every_province_resolves_to_itself() {
     for p in provinces().unwrap() {
         let index = p.approximate_index();
         for c in &p.communes {
-            assert_eq!(
-                index.locate(c.centre),
-                Some(&c.code),
-                "{} / {}",
-                p.name,
-                c.name
-            );
+            assert_eq!(index.locate(c.centre), Some(&c.code), "{} / {}", p.name, c.name);
             checked += 1;
         }
     }
@@ -88,11 +75,7 @@ fn island_commune_edge() {
     // Xã Nhơn Châu (Cù Lao Xanh), 3.62 km², lies outside every legacy district box,
     // so its own disc (radius √(km²/π)) is its outline there.
     let p = gia_lai();
-    let island = p
-        .communes
-        .iter()
-        .find(|c| c.name == "Xã Nhơn Châu")
-        .unwrap();
+    let island = p.communes.iter().find(|c| c.name == "Xã Nhơn Châu").unwrap();
     assert!(!p.legacy_outline.iter().any(|r| r.contains(&island.centre)));
     let r_km = (island.area_km2.unwrap() / PI).sqrt();
     let r_deg_lon = r_km / (KM_PER_DEGREE * island.centre.y().to_radians().cos());
@@ -106,11 +89,7 @@ fn west_border_edge() {
     // Just inside and just outside the westernmost legacy box, where the border
     // communes' caps still reach.
     let p = gia_lai();
-    let west = p
-        .legacy_outline
-        .iter()
-        .min_by(|a, b| a.min().x.total_cmp(&b.min().x))
-        .unwrap();
+    let west = p.legacy_outline.iter().min_by(|a, b| a.min().x.total_cmp(&b.min().x)).unwrap();
     let lat = (west.min().y + west.max().y) / 2.0;
     let inside = Point::new(west.min().x + 0.002, lat);
     let outside = Point::new(west.min().x - 0.002, lat);
@@ -147,8 +126,7 @@ fn gia_lai_areas_tile_the_footprint_without_gaps_or_overlaps() {
         for j in 0..n {
             let pt = Point::new(
                 bounds.min().x - 0.2 + (bounds.width() + 0.4) * (f64::from(i) + 0.5) / f64::from(n),
-                bounds.min().y - 0.2
-                    + (bounds.height() + 0.4) * (f64::from(j) + 0.5) / f64::from(n),
+                bounds.min().y - 0.2 + (bounds.height() + 0.4) * (f64::from(j) + 0.5) / f64::from(n),
             );
             let got = gia_lai_index().locate(pt);
             if model.surely_inside(pt) {
@@ -195,35 +173,20 @@ impl Model {
             centres: p
                 .communes
                 .iter()
-                .map(|c| {
-                    (
-                        (c.centre.x() - lon0) * kx,
-                        (c.centre.y() - lat0) * KM_PER_DEGREE,
-                    )
-                })
+                .map(|c| ((c.centre.x() - lon0) * kx, (c.centre.y() - lat0) * KM_PER_DEGREE))
                 .collect(),
-            radii: p
-                .communes
-                .iter()
-                .map(|c| (c.area_km2.unwrap_or(median) / PI).sqrt())
-                .collect(),
+            radii: p.communes.iter().map(|c| (c.area_km2.unwrap_or(median) / PI).sqrt()).collect(),
             boxes: p.legacy_outline.clone(),
         }
     }
 
     fn project(&self, p: Point<f64>) -> (f64, f64) {
-        (
-            (p.x() - self.lon0) * self.kx,
-            (p.y() - self.lat0) * KM_PER_DEGREE,
-        )
+        ((p.x() - self.lon0) * self.kx, (p.y() - self.lat0) * KM_PER_DEGREE)
     }
 
     fn distances(&self, p: Point<f64>) -> Vec<f64> {
         let (x, y) = self.project(p);
-        self.centres
-            .iter()
-            .map(|(cx, cy)| ((x - cx).powi(2) + (y - cy).powi(2)).sqrt())
-            .collect()
+        self.centres.iter().map(|(cx, cy)| ((x - cx).powi(2) + (y - cy).powi(2)).sqrt()).collect()
     }
 
     /// The inscribed 48-gon loses up to 0.21 % of the radius.
@@ -238,37 +201,24 @@ impl Model {
     fn surely_inside(&self, p: Point<f64>) -> bool {
         let d = self.distances(p);
         let m = self.box_margin_deg();
-        let in_box = self.boxes.iter().any(|b| {
-            p.x() > b.min().x + m
-                && p.x() < b.max().x - m
-                && p.y() > b.min().y + m
-                && p.y() < b.max().y - m
-        });
-        let in_own = d.iter().zip(&self.radii).any(|(d, r)| *d < Self::inner(*r));
-        let in_cap = d
+        let in_box = self
+            .boxes
             .iter()
-            .zip(&self.radii)
-            .any(|(d, r)| *d < Self::inner(CAP_FACTOR * r));
+            .any(|b| p.x() > b.min().x + m && p.x() < b.max().x - m && p.y() > b.min().y + m && p.y() < b.max().y - m);
+        let in_own = d.iter().zip(&self.radii).any(|(d, r)| *d < Self::inner(*r));
+        let in_cap = d.iter().zip(&self.radii).any(|(d, r)| *d < Self::inner(CAP_FACTOR * r));
         (in_box || in_own) && in_cap
     }
 
     fn surely_outside(&self, p: Point<f64>) -> bool {
         let d = self.distances(p);
         let m = self.box_margin_deg();
-        let in_box = self.boxes.iter().any(|b| {
-            p.x() > b.min().x - m
-                && p.x() < b.max().x + m
-                && p.y() > b.min().y - m
-                && p.y() < b.max().y + m
-        });
-        let in_own = d
+        let in_box = self
+            .boxes
             .iter()
-            .zip(&self.radii)
-            .any(|(d, r)| *d < r + Self::MARGIN);
-        let in_cap = d
-            .iter()
-            .zip(&self.radii)
-            .any(|(d, r)| *d < CAP_FACTOR * r + Self::MARGIN);
+            .any(|b| p.x() > b.min().x - m && p.x() < b.max().x + m && p.y() > b.min().y - m && p.y() < b.max().y + m);
+        let in_own = d.iter().zip(&self.radii).any(|(d, r)| *d < r + Self::MARGIN);
+        let in_cap = d.iter().zip(&self.radii).any(|(d, r)| *d < CAP_FACTOR * r + Self::MARGIN);
         !((in_box || in_own) && in_cap)
     }
 

@@ -76,27 +76,24 @@ fn feature_collection() -> impl Strategy<Value = Value> {
             1 => prop::collection::vec(wild_f64(), 0..4),
         ];
         // Mostly closed rings, so that validation gets past the first check.
-        let ring =
-            (prop::collection::vec(position, 0..7), any::<bool>()).prop_map(|(mut ring, close)| {
-                if let (true, Some(first)) = (close, ring.first().cloned()) {
-                    ring.push(first);
-                }
-                ring
-            });
+        let ring = (prop::collection::vec(position, 0..7), any::<bool>()).prop_map(|(mut ring, close)| {
+            if let (true, Some(first)) = (close, ring.first().cloned()) {
+                ring.push(first);
+            }
+            ring
+        });
         prop::collection::vec(ring, 0..3)
     }
     let geometry = prop_oneof![
         polygon().prop_map(|p| json!({"type": "Polygon", "coordinates": p})),
-        prop::collection::vec(polygon(), 0..3)
-            .prop_map(|m| json!({"type": "MultiPolygon", "coordinates": m})),
+        prop::collection::vec(polygon(), 0..3).prop_map(|m| json!({"type": "MultiPolygon", "coordinates": m})),
         Just(Value::Null),
         json_value(),
     ];
     let code = prop_oneof!["[0-9]{0,6}".prop_map(Value::String), json_value(),];
-    let feature = (geometry, code)
-        .prop_map(|(g, c)| json!({"type": "Feature", "geometry": g, "properties": {"code": c}}));
-    prop::collection::vec(feature, 0..5)
-        .prop_map(|f| json!({"type": "FeatureCollection", "features": f}))
+    let feature =
+        (geometry, code).prop_map(|(g, c)| json!({"type": "Feature", "geometry": g, "properties": {"code": c}}));
+    prop::collection::vec(feature, 0..5).prop_map(|f| json!({"type": "FeatureCollection", "features": f}))
 }
 
 proptest! {

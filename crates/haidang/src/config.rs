@@ -84,7 +84,13 @@ impl Default for Config {
 
 impl Default for Security {
     fn default() -> Self {
-        Self { trust_proxy: false, session_idle_minutes: 480, lockout_failures: 5, lockout_minutes: 15, login_attempts_per_minute: 10 }
+        Self {
+            trust_proxy: false,
+            session_idle_minutes: 480,
+            lockout_failures: 5,
+            lockout_minutes: 15,
+            login_attempts_per_minute: 10,
+        }
     }
 }
 
@@ -134,18 +140,29 @@ impl Config {
     fn check(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
         if self.listen.parse::<SocketAddr>().is_err() {
-            problems.push(format!("setting `listen` = {:?} is not an address; use IP:PORT such as 0.0.0.0:8080 (HAIDANG_LISTEN)", self.listen));
+            problems.push(format!(
+                "setting `listen` = {:?} is not an address; use IP:PORT such as 0.0.0.0:8080 (HAIDANG_LISTEN)",
+                self.listen
+            ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            problems.push(format!("setting `log_format` = {:?} must be \"text\" or \"json\" (HAIDANG_LOG_FORMAT)", self.log_format));
+            problems.push(format!(
+                "setting `log_format` = {:?} must be \"text\" or \"json\" (HAIDANG_LOG_FORMAT)",
+                self.log_format
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
-            problems.push(format!("setting `log_level` = {:?} is not a log filter; use e.g. \"info\" (HAIDANG_LOG_LEVEL)", self.log_level));
+            problems.push(format!(
+                "setting `log_level` = {:?} is not a log filter; use e.g. \"info\" (HAIDANG_LOG_LEVEL)",
+                self.log_level
+            ));
         }
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                problems.push(format!("setting `public_url` = {url:?} must start with http:// or https:// (HAIDANG_PUBLIC_URL)"));
-            }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            problems.push(format!(
+                "setting `public_url` = {url:?} must start with http:// or https:// (HAIDANG_PUBLIC_URL)"
+            ));
         }
         if !(5..=7 * 24 * 60).contains(&self.security.session_idle_minutes) {
             problems.push("setting `security.session_idle_minutes` must be between 5 and 10080".into());
@@ -165,17 +182,21 @@ impl Config {
         if !(1..=3600).contains(&self.http.request_timeout_secs) {
             problems.push("setting `http.request_timeout_secs` must be between 1 and 3600".into());
         }
-        if !self.map.tile_url.is_empty() && !(self.map.tile_url.contains("{z}") && self.map.tile_url.contains("{x}") && self.map.tile_url.contains("{y}")) {
-            problems.push(format!("setting `map.tile_url` = {:?} needs {{z}}, {{x}} and {{y}}, or leave it empty for no base map", self.map.tile_url));
+        let tiles = &self.map.tile_url;
+        let has_placeholders = ["{z}", "{x}", "{y}"].iter().all(|p| tiles.contains(p));
+        if !tiles.is_empty() && !has_placeholders {
+            problems.push(format!(
+                "setting `map.tile_url` = {:?} needs {{z}}, {{x}} and {{y}}, or leave it empty for no base map",
+                self.map.tile_url
+            ));
         }
         if self.backup.interval_hours > 0 && self.backup.keep == 0 {
-            problems.push("setting `backup.keep` must be at least 1 when backups are on (or set backup.interval_hours = 0)".into());
+            problems.push(
+                "setting `backup.keep` must be at least 1 when backups are on (or set backup.interval_hours = 0)"
+                    .into(),
+            );
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            bail!("invalid configuration:\n  {}", problems.join("\n  "))
-        }
+        if problems.is_empty() { Ok(()) } else { bail!("invalid configuration:\n  {}", problems.join("\n  ")) }
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {

@@ -51,8 +51,10 @@ pub const FIELDS: [(&str, &str, &str); 12] = [
     ("information_security", "An toàn thông tin", "Information security"),
 ];
 
-/// The demo accounts: username, display name, home unit code, role, grant unit code, fields.
-const ACCOUNTS: [(&str, &str, &str, Role, &str, &[&str]); 7] = [
+/// A demo account: username, display name, home unit code, role, grant unit code, fields.
+type DemoAccount = (&'static str, &'static str, &'static str, Role, &'static str, &'static [&'static str]);
+
+const ACCOUNTS: [DemoAccount; 7] = [
     ("admin", "Quản trị hệ thống (demo)", PROVINCE, Role::Administrator, PROVINCE, &[]),
     ("leader", "Lãnh đạo UBND tỉnh (demo)", "GL-VP", Role::Leader, PROVINCE, &[]),
     ("operator", "Điều hành viên IOC (demo)", IOC_CODE, Role::Operator, PROVINCE, &[]),
@@ -75,7 +77,12 @@ fn demo_ctx() -> AuditCtx {
 
 /// Loads the demo province into an empty store, or brings an existing demo store up to date:
 /// the demo password, the demo token and a duty roster around the present moment.
-pub async fn load(store: &Store, hasher: &PasswordHasher, password: &str, token: Option<&str>) -> anyhow::Result<DemoSummary> {
+pub async fn load(
+    store: &Store,
+    hasher: &PasswordHasher,
+    password: &str,
+    token: Option<&str>,
+) -> anyhow::Result<DemoSummary> {
     let ctx = demo_ctx();
     if store.setting(LOADED).await?.is_none() {
         import_province(store, &ctx, PROVINCE).await.context("importing the demo province")?;
@@ -85,9 +92,17 @@ pub async fn load(store: &Store, hasher: &PasswordHasher, password: &str, token:
         }
         let skhcn = store.org_unit_by_code("GL-SKHCN").await?;
         store
-            .create_org_unit(&ctx, unit(IOC_CODE, "Trung tâm Giám sát, điều hành thông minh (IOC)", OrgUnitType::Division, skhcn.id))
+            .create_org_unit(
+                &ctx,
+                unit(IOC_CODE, "Trung tâm Giám sát, điều hành thông minh (IOC)", OrgUnitType::Division, skhcn.id),
+            )
             .await?;
-        store.create_org_unit(&ctx, unit(SOC_CODE, "Trung tâm Giám sát an toàn thông tin (SOC)", OrgUnitType::Division, skhcn.id)).await?;
+        store
+            .create_org_unit(
+                &ctx,
+                unit(SOC_CODE, "Trung tâm Giám sát an toàn thông tin (SOC)", OrgUnitType::Division, skhcn.id),
+            )
+            .await?;
         for (code, vi, en) in FIELDS {
             store.upsert_field(&FieldCode::parse(code)?, vi, en).await?;
         }
@@ -114,7 +129,8 @@ pub async fn load(store: &Store, hasher: &PasswordHasher, password: &str, token:
         store.set_setting(LOADED, &Utc::now().to_rfc3339()).await?;
     }
     for (username, ..) in ACCOUNTS {
-        let creds = store.credentials(username).await?.with_context(|| format!("demo account {username} is missing"))?;
+        let creds =
+            store.credentials(username).await?.with_context(|| format!("demo account {username} is missing"))?;
         if !hasher.verify(password, &creds.password_hash) {
             store.set_password(&ctx, creds.user_id, &hasher.hash(password), false, None).await?;
         }
@@ -176,7 +192,8 @@ async fn ensure_roster(store: &Store) -> anyhow::Result<()> {
     for day in -1..=7 {
         for start_hour in [7, 19] {
             let date = today + Duration::days(day);
-            let Some(start) = date.and_hms_opt(start_hour, 0, 0).and_then(|t| local.from_local_datetime(&t).single()) else {
+            let Some(start) = date.and_hms_opt(start_hour, 0, 0).and_then(|t| local.from_local_datetime(&t).single())
+            else {
                 continue;
             };
             let start = start.with_timezone(&Utc);

@@ -35,8 +35,9 @@ async fn existing_codes(store: &Store) -> anyhow::Result<HashMap<String, (haidan
 /// Imports the province `code` and all its communes, with approximate areas for communes
 /// that have no official boundary yet. Running it again adds only what is missing.
 pub async fn import_province(store: &Store, ctx: &AuditCtx, code: &str) -> anyhow::Result<Report> {
-    let province = haidang_geo::province(code)?
-        .ok_or_else(|| anyhow!("no province with code {code:?} in the 2025 dataset (codes are two digits, e.g. 52 for Gia Lai)"))?;
+    let province = haidang_geo::province(code)?.ok_or_else(|| {
+        anyhow!("no province with code {code:?} in the 2025 dataset (codes are two digits, e.g. 52 for Gia Lai)")
+    })?;
     let mut report = Report::default();
     let root = match store.root_unit().await? {
         Some(r) if r.code == province.code => {
@@ -163,7 +164,11 @@ pub async fn import_units_csv(store: &Store, ctx: &AuditCtx, path: &Path) -> any
                 let mut check = Checker::new();
                 check.check(!r.code.trim().is_empty() && r.code.len() <= 40, "code", "1–40 characters");
                 check.check(!r.name.trim().is_empty() && r.name.chars().count() <= 200, "name", "1–200 characters");
-                check.check(OrgUnitType::parse(&r.unit_type).is_some(), "type", "one of province, department, agency, police, ward, commune, special_zone, division");
+                check.check(
+                    OrgUnitType::parse(&r.unit_type).is_some(),
+                    "type",
+                    "one of province, department, agency, police, ward, commune, special_zone, division",
+                );
                 if let Err(e) = check.finish() {
                     problems.push(format!("line {line}: {e}"));
                 }
@@ -183,7 +188,11 @@ pub async fn import_units_csv(store: &Store, ctx: &AuditCtx, path: &Path) -> any
             continue;
         }
         let parent = known.get(&r.parent_code).map(|(id, _)| *id).ok_or_else(|| {
-            anyhow!("{}: line {line}: parent_code {:?} is no unit (parents must come before their children)", path.display(), r.parent_code)
+            anyhow!(
+                "{}: line {line}: parent_code {:?} is no unit (parents must come before their children)",
+                path.display(),
+                r.parent_code
+            )
         })?;
         let unit = store
             .create_org_unit(

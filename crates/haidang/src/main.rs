@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
-#[command(name = "haidang", version, about = "Hải Đăng — open platform for a provincial Integrated Operations Center (IOC)")]
+#[command(
+    name = "haidang",
+    version,
+    about = "Hải Đăng — open platform for a provincial Integrated Operations Center (IOC)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -118,7 +122,8 @@ enum AdminCommand {
 }
 
 fn init_logging(format: &str, level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
@@ -143,7 +148,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let _lock = server::lock_data_dir(&config.data_dir)?;
             let store = server::open_store(&config.data_dir).await?;
             if store.root_unit().await?.is_none() {
-                tracing::warn!("the store has no province yet: run `haidang admin import-units --province CODE` to load one");
+                tracing::warn!(
+                    "the store has no province yet: run `haidang admin import-units --province CODE` to load one"
+                );
             }
             let listener = bind(&config.listen).await?;
             tracing::info!(address = %config.listen, "Hải Đăng is serving");
@@ -156,7 +163,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = config.listen_addr()?;
             init_logging(&config.log_format, &config.log_level);
             if let Some(t) = &demo_token {
-                haidang_auth::parse_api_token(t).context("--demo-token must be 8–200 characters of A–Z, a–z, 0–9, _ - . ~")?;
+                haidang_auth::parse_api_token(t)
+                    .context("--demo-token must be 8–200 characters of A–Z, a–z, 0–9, _ - . ~")?;
             }
             let _lock = server::lock_data_dir(&config.data_dir)?;
             let store = server::open_store(&config.data_dir).await?;
@@ -164,7 +172,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = bind(&config.listen).await?;
             let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
             let host = if addr.is_ipv6() { format!("[{host}]") } else { host };
-            println!("Hải Đăng demo — {} ({} communes, {} departments and agencies)", summary.province, summary.communes, summary.departments);
+            println!(
+                "Hải Đăng demo — {} ({} communes, {} departments and agencies)",
+                summary.province, summary.communes, summary.departments
+            );
             println!("  URL:       http://{host}:{}/", addr.port());
             println!("  API docs:  http://{host}:{}/api/docs", addr.port());
             println!("  Data:      {}", config.data_dir.display());
@@ -173,14 +184,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("    {user:<11} {name}");
             }
             println!("  API token: {}", summary.token);
-            println!("Dữ liệu minh họa / demo data: departments' codes, people and rosters are invented; communes are official.");
+            println!(
+                "Dữ liệu minh họa / demo data: departments' codes, people and rosters are invented; communes are official."
+            );
             server::run(&config, store, config.api(true), listener).await
         }
         Command::Admin { command } => admin(command).await,
         Command::Backup { data, out } => {
             let store = existing_store(&data).await?;
             let info = store.backup(&out, env!("CARGO_PKG_VERSION")).await?;
-            println!("backup written to {} ({} bytes of database, taken {})", out.display(), info.bytes, info.created_at.to_rfc3339());
+            println!(
+                "backup written to {} ({} bytes of database, taken {})",
+                out.display(),
+                info.bytes,
+                info.created_at.to_rfc3339()
+            );
             Ok(())
         }
         Command::Restore { data, from, replace } => {
@@ -188,14 +206,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let info = haidang_store::restore_archive(&from, &data, replace)?;
             // Opening applies any migrations newer than the backup.
             server::open_store(&data).await?.close().await;
-            println!("restored {} (taken {}, version {}) into {}", from.display(), info.created_at.to_rfc3339(), info.app_version, data.display());
+            println!(
+                "restored {} (taken {}, version {}) into {}",
+                from.display(),
+                info.created_at.to_rfc3339(),
+                info.app_version,
+                data.display()
+            );
             Ok(())
         }
     }
 }
 
 async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}: is another program using it? Choose another with --listen or HAIDANG_LISTEN"))
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr}: is another program using it? Choose another with --listen or HAIDANG_LISTEN")
+    })
 }
 
 async fn existing_store(data: &Path) -> anyhow::Result<haidang_store::Store> {
@@ -223,7 +249,13 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::ListRoles => {
             for r in Role::ALL {
                 let perms: Vec<&str> = r.permissions().iter().map(|p| p.as_str()).collect();
-                println!("{:<16} {} / {}{}", r.as_str(), r.name_vi(), r.name_en(), if r.requires_totp() { " (two-factor)" } else { "" });
+                println!(
+                    "{:<16} {} / {}{}",
+                    r.as_str(),
+                    r.name_vi(),
+                    r.name_en(),
+                    if r.requires_totp() { " (two-factor)" } else { "" }
+                );
                 println!("{:<16} {}", "", perms.join(", "));
             }
             Ok(())
@@ -236,7 +268,10 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let store = existing_store(&data).await?;
             let home = store.org_unit_by_code(&unit).await.with_context(|| format!("no unit with code {unit:?}"))?;
             let grant_code = grant_unit.unwrap_or(unit);
-            let grant_on = store.org_unit_by_code(&grant_code).await.with_context(|| format!("no unit with code {grant_code:?}"))?;
+            let grant_on = store
+                .org_unit_by_code(&grant_code)
+                .await
+                .with_context(|| format!("no unit with code {grant_code:?}"))?;
             let (password, generated) = new_password(password, &username)?;
             let user = store
                 .create_user(
@@ -253,7 +288,13 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
                 )
                 .await?;
             store.grant(&ctx, user.id, role, grant_on.id, &fields).await?;
-            println!("created {username} ({}) in {}, {} on {}", user.display_name, home.name, role.as_str(), grant_on.name);
+            println!(
+                "created {username} ({}) in {}, {} on {}",
+                user.display_name,
+                home.name,
+                role.as_str(),
+                grant_on.name
+            );
             if generated {
                 println!("initial password (to be changed at first login): {password}");
             }
@@ -278,7 +319,10 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
                 (None, None, Some(path)) => import::import_boundaries(&store, &ctx, &path).await?,
                 _ => bail!("give one of --province CODE, --csv FILE or --boundaries FILE"),
             };
-            println!("units created: {}, already present: {}, areas set: {}", report.created, report.existing, report.areas);
+            println!(
+                "units created: {}, already present: {}, areas set: {}",
+                report.created, report.existing, report.areas
+            );
             Ok(())
         }
     }

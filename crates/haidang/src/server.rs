@@ -20,10 +20,18 @@ pub struct DataLock(#[allow(dead_code)] File);
 pub fn lock_data_dir(dir: &Path) -> anyhow::Result<DataLock> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
     let path = dir.join("haidang.lock");
-    let file = File::options().create(true).truncate(false).write(true).open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(DataLock(file)),
-        Err(_) => bail!("another Hải Đăng server is using {}; stop it first or choose another --data directory", dir.display()),
+        Err(_) => bail!(
+            "another Hải Đăng server is using {}; stop it first or choose another --data directory",
+            dir.display()
+        ),
     }
 }
 

@@ -28,9 +28,7 @@ impl From<&PrincipalKind> for Actor {
             PrincipalKind::User { id, username } => {
                 Actor { kind: "user".into(), id: Some(id.0), name: username.clone() }
             }
-            PrincipalKind::Token { id, name } => {
-                Actor { kind: "token".into(), id: Some(id.0), name: name.clone() }
-            }
+            PrincipalKind::Token { id, name } => Actor { kind: "token".into(), id: Some(id.0), name: name.clone() },
             PrincipalKind::System => Actor { kind: "system".into(), id: None, name: "system".into() },
         }
     }
@@ -72,14 +70,7 @@ pub struct Change {
 
 impl Change {
     pub fn new(action: &'static str, object_type: &'static str, object_id: impl ToString) -> Self {
-        Change {
-            action,
-            object_type,
-            object_id: Some(object_id.to_string()),
-            unit_id: None,
-            before: None,
-            after: None,
-        }
+        Change { action, object_type, object_id: Some(object_id.to_string()), unit_id: None, before: None, after: None }
     }
 
     pub fn unit(mut self, unit: OrgUnitId) -> Self {
@@ -182,9 +173,8 @@ pub(crate) async fn append(
     change: Change,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let prev: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+    let prev: Option<String> =
+        sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
     let at = ts(now);
     let summary = serde_json::json!({ "before": change.before, "after": change.after }).to_string();
@@ -247,7 +237,23 @@ const AUDIT_COLUMNS: &str = "a.id, a.at, a.actor_kind, a.actor_id, a.actor_name,
      a.object_id, a.unit_id, a.summary, a.ip, a.user_agent, a.request_id, a.prev_hash, a.hash";
 
 fn entry(row: AuditRow) -> Result<AuditEntry, StoreError> {
-    let (id, at, kind, actor_id, actor_name, action, object_type, object_id, unit_id, summary, ip, ua, rid, _prev, hash) = row;
+    let (
+        id,
+        at,
+        kind,
+        actor_id,
+        actor_name,
+        action,
+        object_type,
+        object_id,
+        unit_id,
+        summary,
+        ip,
+        ua,
+        rid,
+        _prev,
+        hash,
+    ) = row;
     Ok(AuditEntry {
         id: AuditId(id),
         at: parse(&at)?,
@@ -335,7 +341,23 @@ impl Store {
         while let Some(row) = rows.next().await {
             let row = row?;
             entries += 1;
-            let (id, at, kind, actor_id, actor_name, action, object_type, object_id, unit_id, summary, ip, ua, rid, stored_prev, hash) = row;
+            let (
+                id,
+                at,
+                kind,
+                actor_id,
+                actor_name,
+                action,
+                object_type,
+                object_id,
+                unit_id,
+                summary,
+                ip,
+                ua,
+                rid,
+                stored_prev,
+                hash,
+            ) = row;
             let actor = Actor { kind, id: actor_id, name: actor_name };
             let expected = Hashed {
                 at: &at,

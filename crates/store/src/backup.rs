@@ -67,7 +67,10 @@ impl Store {
 pub fn restore_archive(archive: &Path, data_dir: &Path, replace: bool) -> Result<BackupInfo, StoreError> {
     let db = data_dir.join(DB_FILE);
     if db.exists() && !replace {
-        return Err(StoreError::Conflict(format!("{} already holds a database; pass --replace to overwrite it", data_dir.display())));
+        return Err(StoreError::Conflict(format!(
+            "{} already holds a database; pass --replace to overwrite it",
+            data_dir.display()
+        )));
     }
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     let staging: PathBuf = data_dir.join(".restore");
@@ -82,7 +85,9 @@ pub fn restore_archive(archive: &Path, data_dir: &Path, replace: bool) -> Result
         let name = entry.path().map_err(io(archive))?.to_string_lossy().into_owned();
         match name.as_str() {
             "manifest.json" => {
-                info = Some(serde_json::from_reader(&mut entry).map_err(|e| StoreError::Corrupt(format!("manifest: {e}")))?);
+                info = Some(
+                    serde_json::from_reader(&mut entry).map_err(|e| StoreError::Corrupt(format!("manifest: {e}")))?,
+                );
             }
             DB_FILE => {
                 entry.unpack(staging.join(DB_FILE)).map_err(io(&staging))?;

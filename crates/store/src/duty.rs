@@ -26,7 +26,10 @@ fn shift(row: ShiftRow) -> Result<Shift, StoreError> {
 }
 
 async fn shift_in(conn: &mut SqliteConnection, id: ShiftId) -> Result<Shift, StoreError> {
-    let row: ShiftRow = sqlx::query_as(&format!("SELECT {SHIFT_COLUMNS} FROM {SHIFT_FROM} WHERE s.id = $1")).bind(id.0).fetch_one(conn).await?;
+    let row: ShiftRow = sqlx::query_as(&format!("SELECT {SHIFT_COLUMNS} FROM {SHIFT_FROM} WHERE s.id = $1"))
+        .bind(id.0)
+        .fetch_one(conn)
+        .await?;
     shift(row)
 }
 
@@ -73,7 +76,8 @@ impl Store {
             other => other,
         })?;
         let created = shift_in(&mut tx, ShiftId(id)).await?;
-        append(&mut tx, ctx, Change::new("duty.create", "duty_shift", id).unit(unit).after(&created), self.clock.now()).await?;
+        append(&mut tx, ctx, Change::new("duty.create", "duty_shift", id).unit(unit).after(&created), self.clock.now())
+            .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -83,7 +87,12 @@ impl Store {
         shift_in(&mut conn, id).await
     }
 
-    pub async fn set_handover_note(&self, ctx: &AuditCtx, id: ShiftId, note: Option<&str>) -> Result<Shift, StoreError> {
+    pub async fn set_handover_note(
+        &self,
+        ctx: &AuditCtx,
+        id: ShiftId,
+        note: Option<&str>,
+    ) -> Result<Shift, StoreError> {
         let mut tx = self.writer.begin().await?;
         let before = shift_in(&mut tx, id).await?;
         sqlx::query("UPDATE duty_shifts SET handover_note = $1, updated_at = $2 WHERE id = $3")
@@ -93,7 +102,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = shift_in(&mut tx, id).await?;
-        append(&mut tx, ctx, Change::new("duty.handover", "duty_shift", id).unit(after.unit.id).before(&before).after(&after), self.clock.now()).await?;
+        append(
+            &mut tx,
+            ctx,
+            Change::new("duty.handover", "duty_shift", id).unit(after.unit.id).before(&before).after(&after),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -102,7 +117,13 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let before = shift_in(&mut tx, id).await?;
         sqlx::query("DELETE FROM duty_shifts WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
-        append(&mut tx, ctx, Change::new("duty.delete", "duty_shift", id).unit(before.unit.id).before(&before), self.clock.now()).await?;
+        append(
+            &mut tx,
+            ctx,
+            Change::new("duty.delete", "duty_shift", id).unit(before.unit.id).before(&before),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -114,7 +135,8 @@ impl Store {
         to: DateTime<Utc>,
         scope: Option<&[OrgUnitId]>,
     ) -> Result<Vec<Shift>, StoreError> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {SHIFT_COLUMNS} FROM {SHIFT_FROM} WHERE s.starts_at < "));
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {SHIFT_COLUMNS} FROM {SHIFT_FROM} WHERE s.starts_at < "));
         qb.push_bind(ts(to)).push(" AND s.ends_at > ").push_bind(ts(from));
         if let Some(roots) = scope {
             push_scope(&mut qb, "s.unit_id", roots);

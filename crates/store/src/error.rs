@@ -24,12 +24,10 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict(db.message().to_owned())
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::Invalid(Invalid::field("reference", "refers to something that does not exist"))
             }
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Invalid(
-                Invalid::field("reference", "refers to something that does not exist"),
-            ),
             _ => StoreError::Db(e),
         }
     }

@@ -25,7 +25,7 @@ mod tokens;
 mod users;
 
 pub use audit::{Actor, AuditCtx, AuditEntry, AuditFilter, ChainCheck, Change};
-pub use backup::{restore_archive, BackupInfo};
+pub use backup::{BackupInfo, restore_archive};
 pub use cursor::{Cursor, Page};
 pub use error::StoreError;
 pub use model::*;
@@ -34,8 +34,8 @@ pub use tokens::NewToken;
 pub use users::{LoginFailure, NewUser, UserFilter, UserPatch};
 
 use haidang_core::{Clock, OrgTree, OrgUnitId};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

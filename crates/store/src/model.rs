@@ -1,9 +1,7 @@
 //! Records the store hands out. They are what the API returns, so they carry schemas.
 
 use chrono::{DateTime, Utc};
-use haidang_core::{
-    FieldCode, GrantId, OrgUnitId, OrgUnitType, Permission, Role, ShiftId, TokenId, UserId,
-};
+use haidang_core::{FieldCode, GrantId, OrgUnitId, OrgUnitType, Permission, Role, ShiftId, TokenId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 

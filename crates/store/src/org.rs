@@ -140,7 +140,11 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 if roots > 0 || new.unit_type != OrgUnitType::Province {
-                    return Err(Invalid::field("parent_id", "only the province has no parent, and there is one province").into());
+                    return Err(Invalid::field(
+                        "parent_id",
+                        "only the province has no parent, and there is one province",
+                    )
+                    .into());
                 }
                 "/".to_owned()
             }
@@ -189,7 +193,12 @@ impl Store {
         Ok(created)
     }
 
-    pub async fn update_org_unit(&self, ctx: &AuditCtx, id: OrgUnitId, patch: OrgUnitPatch) -> Result<OrgUnit, StoreError> {
+    pub async fn update_org_unit(
+        &self,
+        ctx: &AuditCtx,
+        id: OrgUnitId,
+        patch: OrgUnitPatch,
+    ) -> Result<OrgUnit, StoreError> {
         let mut tx = self.writer.begin().await?;
         let before = self.org_unit_in(&mut tx, id).await?;
         let lat = patch.lat.unwrap_or(before.lat);
@@ -229,17 +238,31 @@ impl Store {
         Ok(after)
     }
 
-    async fn move_unit(&self, tx: &mut SqliteConnection, unit: &OrgUnit, new_parent: OrgUnitId) -> Result<(), StoreError> {
+    async fn move_unit(
+        &self,
+        tx: &mut SqliteConnection,
+        unit: &OrgUnit,
+        new_parent: OrgUnitId,
+    ) -> Result<(), StoreError> {
         let (parent_path, parent_type) = parent_info(tx, new_parent).await?;
-        let old_path: String = sqlx::query_scalar("SELECT path FROM org_units WHERE id = $1").bind(unit.id.0).fetch_one(&mut *tx).await?;
+        let old_path: String =
+            sqlx::query_scalar("SELECT path FROM org_units WHERE id = $1").bind(unit.id.0).fetch_one(&mut *tx).await?;
         if parent_path.starts_with(&old_path) {
             return Err(Invalid::field("parent_id", "a unit cannot be moved under itself").into());
         }
         if !unit.unit_type.may_be_child_of(parent_type) {
-            return Err(Invalid::field("parent_id", format!("a {} cannot be placed under a {}", unit.unit_type.as_str(), parent_type.as_str())).into());
+            return Err(Invalid::field(
+                "parent_id",
+                format!("a {} cannot be placed under a {}", unit.unit_type.as_str(), parent_type.as_str()),
+            )
+            .into());
         }
         let new_path = format!("{parent_path}{}/", unit.id.0);
-        sqlx::query("UPDATE org_units SET parent_id = $1 WHERE id = $2").bind(new_parent.0).bind(unit.id.0).execute(&mut *tx).await?;
+        sqlx::query("UPDATE org_units SET parent_id = $1 WHERE id = $2")
+            .bind(new_parent.0)
+            .bind(unit.id.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE org_units SET path = $1 || substr(path, $2) WHERE path LIKE $3 ESCAPE '\\'")
             .bind(&new_path)
             .bind(old_path.chars().count() as i64 + 1)
@@ -263,15 +286,15 @@ impl Store {
     }
 
     pub async fn org_unit_by_code(&self, code: &str) -> Result<OrgUnit, StoreError> {
-        let id: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = $1").bind(code).fetch_one(&self.reader).await?;
+        let id: i64 =
+            sqlx::query_scalar("SELECT id FROM org_units WHERE code = $1").bind(code).fetch_one(&self.reader).await?;
         self.org_unit(OrgUnitId(id)).await
     }
 
     /// The province: the unit without a parent.
     pub async fn root_unit(&self) -> Result<Option<OrgUnit>, StoreError> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM org_units WHERE parent_id IS NULL")
-            .fetch_optional(&self.reader)
-            .await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM org_units WHERE parent_id IS NULL").fetch_optional(&self.reader).await?;
         match id {
             Some(id) => Ok(Some(self.org_unit(OrgUnitId(id)).await?)),
             None => Ok(None),
@@ -318,7 +341,8 @@ impl Store {
 
     /// Units with their stored area geometry (GeoJSON text), for maps and point location.
     pub async fn org_unit_areas(&self, f: &OrgUnitFilter) -> Result<Vec<(OrgUnit, Option<String>)>, StoreError> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {UNIT_COLUMNS}, u.boundary FROM org_units u WHERE 1 = 1"));
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {UNIT_COLUMNS}, u.boundary FROM org_units u WHERE 1 = 1"));
         push_unit_filter(&mut qb, f);
         qb.push(" ORDER BY u.name_sort, u.id");
         let rows: Vec<UnitAreaRow> = qb.build_query_as().fetch_all(&self.reader).await?;
@@ -364,7 +388,12 @@ impl Store {
 
     pub async fn count_org_units(&self, unit_type: Option<OrgUnitType>) -> Result<i64, StoreError> {
         let n = match unit_type {
-            Some(t) => sqlx::query_scalar("SELECT COUNT(*) FROM org_units WHERE unit_type = $1").bind(t.as_str()).fetch_one(&self.reader).await?,
+            Some(t) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM org_units WHERE unit_type = $1")
+                    .bind(t.as_str())
+                    .fetch_one(&self.reader)
+                    .await?
+            }
             None => sqlx::query_scalar("SELECT COUNT(*) FROM org_units").fetch_one(&self.reader).await?,
         };
         Ok(n)

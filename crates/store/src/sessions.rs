@@ -43,7 +43,12 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         row.map(|(user, csrf, expires, seen)| {
-            Ok(Session { user_id: UserId(user), csrf_token: csrf, expires_at: parse(&expires)?, last_seen_at: parse(&seen)? })
+            Ok(Session {
+                user_id: UserId(user),
+                csrf_token: csrf,
+                expires_at: parse(&expires)?,
+                last_seen_at: parse(&seen)?,
+            })
         })
         .transpose()
     }
@@ -66,7 +71,10 @@ impl Store {
 
     /// Removes expired sessions; returns how many.
     pub async fn purge_sessions(&self) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(ts(self.clock.now())).execute(&self.writer).await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(ts(self.clock.now()))
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected())
     }
 }

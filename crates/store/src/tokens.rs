@@ -20,7 +20,8 @@ pub struct NewToken {
 
 type TokenRow = (i64, String, i64, String, String, String, String, Option<String>, Option<String>, Option<String>);
 
-const TOKEN_COLUMNS: &str = "t.id, t.name, t.unit_id, u.code, u.name, t.permissions, t.created_at, t.expires_at, t.revoked_at, t.last_used_at";
+const TOKEN_COLUMNS: &str =
+    "t.id, t.name, t.unit_id, u.code, u.name, t.permissions, t.created_at, t.expires_at, t.revoked_at, t.last_used_at";
 
 fn token(row: TokenRow) -> Result<ApiToken, StoreError> {
     let (id, name, unit, code, unit_name, perms, created, expires, revoked, used) = row;
@@ -61,12 +62,20 @@ impl Store {
             StoreError::Invalid(_) => haidang_core::Invalid::field("unit_id", "no such unit").into(),
             other => other,
         })?;
-        let row: TokenRow = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN org_units u ON u.id = t.unit_id WHERE t.id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row: TokenRow = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN org_units u ON u.id = t.unit_id WHERE t.id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
         let created = token(row)?;
-        append(&mut tx, ctx, Change::new("token.create", "api_token", id).unit(new.unit).after(&created), self.clock.now()).await?;
+        append(
+            &mut tx,
+            ctx,
+            Change::new("token.create", "api_token", id).unit(new.unit).after(&created),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -87,17 +96,21 @@ impl Store {
     /// Records use, at most once a minute per token, so a busy client does not write on every call.
     pub async fn token_used(&self, id: TokenId) -> Result<(), StoreError> {
         let now = self.clock.now();
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
-            .bind(ts(now))
-            .bind(id.0)
-            .bind(ts(now - chrono::Duration::minutes(1)))
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(ts(now))
+        .bind(id.0)
+        .bind(ts(now - chrono::Duration::minutes(1)))
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
     pub async fn list_tokens(&self, scope: Option<&[OrgUnitId]>) -> Result<Vec<ApiToken>, StoreError> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN org_units u ON u.id = t.unit_id WHERE 1 = 1"));
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN org_units u ON u.id = t.unit_id WHERE 1 = 1"
+        ));
         if let Some(roots) = scope {
             push_scope(&mut qb, "t.unit_id", roots);
         }
@@ -107,32 +120,38 @@ impl Store {
     }
 
     pub async fn token(&self, id: TokenId) -> Result<ApiToken, StoreError> {
-        let row: TokenRow = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN org_units u ON u.id = t.unit_id WHERE t.id = $1"))
-            .bind(id.0)
-            .fetch_one(&self.reader)
-            .await?;
+        let row: TokenRow = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN org_units u ON u.id = t.unit_id WHERE t.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_one(&self.reader)
+        .await?;
         token(row)
     }
 
     pub async fn revoke_token(&self, ctx: &AuditCtx, id: TokenId) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        let unit: Option<i64> = sqlx::query_scalar("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING unit_id")
-            .bind(ts(self.clock.now()))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let unit: Option<i64> = sqlx::query_scalar(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING unit_id",
+        )
+        .bind(ts(self.clock.now()))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
         let unit = unit.ok_or(StoreError::NotFound)?;
-        append(&mut tx, ctx, Change::new("token.revoke", "api_token", id).unit(OrgUnitId(unit)), self.clock.now()).await?;
+        append(&mut tx, ctx, Change::new("token.revoke", "api_token", id).unit(OrgUnitId(unit)), self.clock.now())
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Replaces the secret of a named token (the demo's fixed token is set this way on every start).
     pub async fn upsert_named_token(&self, ctx: &AuditCtx, new: NewToken) -> Result<ApiToken, StoreError> {
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
-            .bind(&new.name)
-            .fetch_optional(&self.reader)
-            .await?;
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
+                .bind(&new.name)
+                .fetch_optional(&self.reader)
+                .await?;
         if let Some(id) = existing {
             self.revoke_token(ctx, TokenId(id)).await?;
         }

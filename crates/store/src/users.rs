@@ -49,6 +49,17 @@ pub enum LoginFailure {
     LockedNow { until: DateTime<Utc> },
 }
 
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    id: i64,
+    password_hash: String,
+    active: i64,
+    locked_until: Option<String>,
+    failed_logins: i64,
+    totp_secret: Option<String>,
+    totp_enabled: i64,
+}
+
 type UserRow = (
     i64,
     String,
@@ -71,7 +82,23 @@ const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.phone, 
     u.active, u.locked_until, u.must_change_password, u.totp_enabled, u.locale, u.last_login_at, u.name_sort";
 
 fn user(row: UserRow, grants: Vec<Grant>) -> Result<(User, String), StoreError> {
-    let (id, username, display_name, email, phone, hu, hu_code, hu_name, active, locked, must, totp, locale, last, sort) = row;
+    let (
+        id,
+        username,
+        display_name,
+        email,
+        phone,
+        hu,
+        hu_code,
+        hu_name,
+        active,
+        locked,
+        must,
+        totp,
+        locale,
+        last,
+        sort,
+    ) = row;
     Ok((
         User {
             id: UserId(id),
@@ -150,7 +177,13 @@ impl Store {
             other => other,
         })?;
         let created = self.user_in(&mut tx, UserId(id)).await?;
-        append(&mut tx, ctx, Change::new("user.create", "user", id).unit(new.home_unit).after(&created), self.clock.now()).await?;
+        append(
+            &mut tx,
+            ctx,
+            Change::new("user.create", "user", id).unit(new.home_unit).after(&created),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -172,7 +205,10 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<User, StoreError> {
-        let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1").bind(username).fetch_one(&self.reader).await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(&self.reader)
+            .await?;
         self.user(UserId(id)).await
     }
 
@@ -187,7 +223,9 @@ impl Store {
             qb.push(" AND u.home_unit_id = ").push_bind(unit.0);
         }
         if let Some(role) = f.role {
-            qb.push(" AND EXISTS (SELECT 1 FROM grants g WHERE g.user_id = u.id AND g.role = ").push_bind(role.as_str()).push(")");
+            qb.push(" AND EXISTS (SELECT 1 FROM grants g WHERE g.user_id = u.id AND g.role = ")
+                .push_bind(role.as_str())
+                .push(")");
         }
         if let Some(roots) = &f.scope {
             push_scope(&mut qb, "u.home_unit_id", roots);
@@ -233,16 +271,30 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.0).execute(&mut *tx).await?;
         }
         let after = self.user_in(&mut tx, id).await?;
-        append(&mut tx, ctx, Change::new("user.update", "user", id).unit(after.home_unit.id).before(&before).after(&after), self.clock.now()).await?;
+        append(
+            &mut tx,
+            ctx,
+            Change::new("user.update", "user", id).unit(after.home_unit.id).before(&before).after(&after),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Sets a new password hash. `must_change` forces a change at next login (after an
     /// administrator's reset); every other session of the user ends.
-    pub async fn set_password(&self, ctx: &AuditCtx, id: UserId, hash: &str, must_change: bool, keep_session: Option<&str>) -> Result<(), StoreError> {
+    pub async fn set_password(
+        &self,
+        ctx: &AuditCtx,
+        id: UserId,
+        hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        let unit: i64 = sqlx::query_scalar("SELECT home_unit_id FROM users WHERE id = $1").bind(id.0).fetch_one(&mut *tx).await?;
+        let unit: i64 =
+            sqlx::query_scalar("SELECT home_unit_id FROM users WHERE id = $1").bind(id.0).fetch_one(&mut *tx).await?;
         let now = ts(self.clock.now());
         sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = $2, password_changed_at = $3, failed_logins = 0,
@@ -266,21 +318,21 @@ impl Store {
     }
 
     pub async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
-        let row: Option<(i64, String, i64, Option<String>, i64, Option<String>, i64)> = sqlx::query_as(
+        let row: Option<CredentialsRow> = sqlx::query_as(
             "SELECT id, password_hash, active, locked_until, failed_logins, totp_secret, totp_enabled FROM users WHERE username = $1",
         )
         .bind(username)
         .fetch_optional(&self.reader)
         .await?;
-        row.map(|(id, hash, active, locked, failed, secret, totp)| {
+        row.map(|r| {
             Ok(Credentials {
-                user_id: UserId(id),
-                password_hash: hash,
-                active: active != 0,
-                locked_until: parse_opt(locked)?,
-                failed_logins: failed,
-                totp_secret: secret,
-                totp_enabled: totp != 0,
+                user_id: UserId(r.id),
+                password_hash: r.password_hash,
+                active: r.active != 0,
+                locked_until: parse_opt(r.locked_until)?,
+                failed_logins: r.failed_logins,
+                totp_secret: r.totp_secret,
+                totp_enabled: r.totp_enabled != 0,
             })
         })
         .transpose()
@@ -295,47 +347,76 @@ impl Store {
         lock_for: chrono::Duration,
     ) -> Result<LoginFailure, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let (failures, unit): (i64, i64) =
-            sqlx::query_as("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins, home_unit_id")
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
+        let (failures, unit): (i64, i64) = sqlx::query_as(
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins, home_unit_id",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await?;
         let outcome = if failures >= max_failures {
             let until = self.clock.now() + lock_for;
-            sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2").bind(ts(until)).bind(id.0).execute(&mut *tx).await?;
-            append(&mut tx, ctx, Change::new("user.locked", "user", id).unit(OrgUnitId(unit)).after(serde_json::json!({ "until": until })), self.clock.now()).await?;
+            sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2")
+                .bind(ts(until))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            append(
+                &mut tx,
+                ctx,
+                Change::new("user.locked", "user", id)
+                    .unit(OrgUnitId(unit))
+                    .after(serde_json::json!({ "until": until })),
+                self.clock.now(),
+            )
+            .await?;
             LoginFailure::LockedNow { until }
         } else {
-            append(&mut tx, ctx, Change::new("auth.login_failed", "user", id).unit(OrgUnitId(unit)), self.clock.now()).await?;
+            append(&mut tx, ctx, Change::new("auth.login_failed", "user", id).unit(OrgUnitId(unit)), self.clock.now())
+                .await?;
             LoginFailure::Counted { failures }
         };
         tx.commit().await?;
         Ok(outcome)
     }
 
-    pub async fn grant(&self, ctx: &AuditCtx, user: UserId, role: Role, unit: OrgUnitId, fields: &[FieldCode]) -> Result<Grant, StoreError> {
+    pub async fn grant(
+        &self,
+        ctx: &AuditCtx,
+        user: UserId,
+        role: Role,
+        unit: OrgUnitId,
+        fields: &[FieldCode],
+    ) -> Result<Grant, StoreError> {
         let mut tx = self.writer.begin().await?;
         for f in fields {
-            let known: Option<String> = sqlx::query_scalar("SELECT code FROM fields WHERE code = $1").bind(f.as_str()).fetch_optional(&mut *tx).await?;
+            let known: Option<String> = sqlx::query_scalar("SELECT code FROM fields WHERE code = $1")
+                .bind(f.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
             if known.is_none() {
                 return Err(Invalid::field("fields", format!("unknown field {}", f.as_str())).into());
             }
         }
-        let home: Option<i64> = sqlx::query_scalar("SELECT home_unit_id FROM users WHERE id = $1").bind(user.0).fetch_optional(&mut *tx).await?;
-        let home = home.ok_or(StoreError::NotFound)?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO grants (user_id, role, unit_id, fields, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        let home: Option<i64> = sqlx::query_scalar("SELECT home_unit_id FROM users WHERE id = $1")
             .bind(user.0)
-            .bind(role.as_str())
-            .bind(unit.0)
-            .bind(fields_text(fields))
-            .bind(ts(self.clock.now()))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict("this user already has this role on this unit".into()),
-                StoreError::Invalid(_) => Invalid::field("unit_id", "no such unit").into(),
-                other => other,
-            })?;
+            .fetch_optional(&mut *tx)
+            .await?;
+        let home = home.ok_or(StoreError::NotFound)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO grants (user_id, role, unit_id, fields, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(user.0)
+        .bind(role.as_str())
+        .bind(unit.0)
+        .bind(fields_text(fields))
+        .bind(ts(self.clock.now()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("this user already has this role on this unit".into()),
+            StoreError::Invalid(_) => Invalid::field("unit_id", "no such unit").into(),
+            other => other,
+        })?;
         let grant = grants_of(&mut tx, user).await?.into_iter().find(|g| g.id.0 == id).ok_or(StoreError::NotFound)?;
         append(
             &mut tx,
@@ -351,9 +432,20 @@ impl Store {
     pub async fn revoke_grant(&self, ctx: &AuditCtx, user: UserId, grant: GrantId) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         let before = grants_of(&mut tx, user).await?.into_iter().find(|g| g.id == grant).ok_or(StoreError::NotFound)?;
-        let home: i64 = sqlx::query_scalar("SELECT home_unit_id FROM users WHERE id = $1").bind(user.0).fetch_one(&mut *tx).await?;
-        sqlx::query("DELETE FROM grants WHERE id = $1 AND user_id = $2").bind(grant.0).bind(user.0).execute(&mut *tx).await?;
-        append(&mut tx, ctx, Change::new("grant.delete", "user", user).unit(OrgUnitId(home)).before(&before), self.clock.now()).await?;
+        let home: i64 =
+            sqlx::query_scalar("SELECT home_unit_id FROM users WHERE id = $1").bind(user.0).fetch_one(&mut *tx).await?;
+        sqlx::query("DELETE FROM grants WHERE id = $1 AND user_id = $2")
+            .bind(grant.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            ctx,
+            Change::new("grant.delete", "user", user).unit(OrgUnitId(home)).before(&before),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -395,7 +487,13 @@ impl Store {
     }
 
     /// Stores a TOTP secret that is not yet enabled (the user must prove it with a code first).
-    pub async fn set_totp(&self, ctx: &AuditCtx, id: UserId, secret: Option<&str>, enabled: bool) -> Result<(), StoreError> {
+    pub async fn set_totp(
+        &self,
+        ctx: &AuditCtx,
+        id: UserId,
+        secret: Option<&str>,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         let unit: i64 = sqlx::query_scalar("UPDATE users SET totp_secret = $1, totp_enabled = $2, updated_at = $3 WHERE id = $4 RETURNING home_unit_id")
             .bind(secret)
@@ -415,7 +513,10 @@ impl Store {
     }
 
     pub async fn password_changed_at(&self, id: UserId) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let s: Option<String> = sqlx::query_scalar("SELECT password_changed_at FROM users WHERE id = $1").bind(id.0).fetch_one(&self.reader).await?;
+        let s: Option<String> = sqlx::query_scalar("SELECT password_changed_at FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&self.reader)
+            .await?;
         s.as_deref().map(parse).transpose()
     }
 }

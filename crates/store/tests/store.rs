@@ -33,11 +33,21 @@ async fn writes_are_audited_and_the_log_cannot_be_rewritten() {
     let ctx = AuditCtx::system("test");
     let root = store.create_org_unit(&ctx, unit("52", "Tỉnh Gia Lai", OrgUnitType::Province, None)).await.unwrap();
     clock.advance(chrono::Duration::minutes(5));
-    let ward = store.create_org_unit(&ctx, unit("21583", "Phường Quy Nhơn", OrgUnitType::Ward, Some(root.id))).await.unwrap();
+    let ward =
+        store.create_org_unit(&ctx, unit("21583", "Phường Quy Nhơn", OrgUnitType::Ward, Some(root.id))).await.unwrap();
     // A second province, a ward under a ward, a duplicate code: all refused, nothing written.
-    assert!(matches!(store.create_org_unit(&ctx, unit("01", "Hà Nội", OrgUnitType::Province, None)).await, Err(StoreError::Invalid(_))));
-    assert!(matches!(store.create_org_unit(&ctx, unit("x", "x", OrgUnitType::Ward, Some(ward.id))).await, Err(StoreError::Invalid(_))));
-    assert!(matches!(store.create_org_unit(&ctx, unit("21583", "x", OrgUnitType::Ward, Some(root.id))).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.create_org_unit(&ctx, unit("01", "Hà Nội", OrgUnitType::Province, None)).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.create_org_unit(&ctx, unit("x", "x", OrgUnitType::Ward, Some(ward.id))).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.create_org_unit(&ctx, unit("21583", "x", OrgUnitType::Ward, Some(root.id))).await,
+        Err(StoreError::Conflict(_))
+    ));
 
     let log = store.list_audit(&AuditFilter { limit: 10, ..Default::default() }).await.unwrap();
     assert_eq!(log.items.len(), 2);
@@ -45,7 +55,9 @@ async fn writes_are_audited_and_the_log_cannot_be_rewritten() {
     assert_eq!(log.items[0].at, clock_at(2025, 7, 1, 1, 5));
     assert!(store.verify_audit_chain().await.unwrap().ok);
 
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join(haidang_store::DB_FILE).display())).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join(haidang_store::DB_FILE).display()))
+        .await
+        .unwrap();
     let update = sqlx::query("UPDATE audit_log SET actor_name = 'mallory' WHERE id = 1").execute(&pool).await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
@@ -75,12 +87,17 @@ async fn subtree_scope_and_moves() {
     let in_a = store.org_units_tree(&OrgUnitFilter { scope: Some(vec![a.id]), ..Default::default() }).await.unwrap();
     assert_eq!(in_a.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(), ["A", "A1", "A1x"]);
     // Moving a division moves its whole subtree into the other scope.
-    store.update_org_unit(&ctx, team.id, haidang_store::OrgUnitPatch { parent_id: Some(b.id), ..Default::default() }).await.unwrap();
+    store
+        .update_org_unit(&ctx, team.id, haidang_store::OrgUnitPatch { parent_id: Some(b.id), ..Default::default() })
+        .await
+        .unwrap();
     let in_b = store.org_units_tree(&OrgUnitFilter { scope: Some(vec![b.id]), ..Default::default() }).await.unwrap();
     assert_eq!(in_b.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(), ["B", "A1", "A1x"]);
     assert_eq!(store.org_unit(sub.id).await.unwrap().level, 3);
     // A unit cannot move under its own descendant.
-    let cyc = store.update_org_unit(&ctx, team.id, haidang_store::OrgUnitPatch { parent_id: Some(sub.id), ..Default::default() }).await;
+    let cyc = store
+        .update_org_unit(&ctx, team.id, haidang_store::OrgUnitPatch { parent_id: Some(sub.id), ..Default::default() })
+        .await;
     assert!(matches!(cyc, Err(StoreError::Invalid(_))));
     let none = store.org_units_tree(&OrgUnitFilter { scope: Some(vec![]), ..Default::default() }).await.unwrap();
     assert!(none.is_empty(), "an empty scope sees nothing");

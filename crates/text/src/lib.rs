@@ -46,8 +46,8 @@ fn is_combining_mark(c: char) -> bool {
 /// The Vietnamese alphabet in order. Letters not in it (f, j, w, z and foreign letters) sort by
 /// their Latin position among these, after the letter they follow.
 const ALPHABET: [&str; 29] = [
-    "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "g", "h", "i", "k", "l", "m", "n", "o", "ô", "ơ",
-    "p", "q", "r", "s", "t", "u", "ư", "v", "x", "y",
+    "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "g", "h", "i", "k", "l", "m", "n", "o", "ô", "ơ", "p", "q", "r", "s",
+    "t", "u", "ư", "v", "x", "y",
 ];
 
 /// Tone marks in dictionary order; index 0 is the level tone (no mark).
@@ -74,10 +74,7 @@ fn letter_weight(base: char, shape: Option<char>) -> u32 {
     }
     if base.is_ascii_lowercase() {
         // f, j, w, z: just after the closest preceding Vietnamese letter.
-        let prev = ALPHABET
-            .iter()
-            .rposition(|l| l.len() == 1 && l.as_bytes()[0] < base as u8)
-            .unwrap_or(0);
+        let prev = ALPHABET.iter().rposition(|l| l.len() == 1 && l.as_bytes()[0] < base as u8).unwrap_or(0);
         return 1_000 + 10 * prev as u32 + 5;
     }
     0x10_000 + base as u32
@@ -124,7 +121,7 @@ fn weights(text: &str) -> Vec<Weights> {
 }
 
 fn base_of(primary: u32) -> Option<char> {
-    if (1_000..1_000 + 10 * ALPHABET.len() as u32).contains(&primary) && primary % 10 == 0 {
+    if (1_000..1_000 + 10 * ALPHABET.len() as u32).contains(&primary) && primary.is_multiple_of(10) {
         let letter = ALPHABET[((primary - 1_000) / 10) as usize];
         let mut chars = letter.chars();
         let c = chars.next()?;
@@ -191,10 +188,7 @@ mod tests {
     fn real_place_names_sort_as_a_vietnamese_reader_expects() {
         let mut names = vec!["Xã Ân Hảo", "Xã An Lão", "Phường Đống Đa", "Phường Bồng Sơn", "Xã Ia Grai"];
         names.sort_by(|a, b| compare(a, b));
-        assert_eq!(
-            names,
-            ["Phường Bồng Sơn", "Phường Đống Đa", "Xã An Lão", "Xã Ân Hảo", "Xã Ia Grai"]
-        );
+        assert_eq!(names, ["Phường Bồng Sơn", "Phường Đống Đa", "Xã An Lão", "Xã Ân Hảo", "Xã Ia Grai"]);
     }
 
     #[test]

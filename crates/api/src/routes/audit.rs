@@ -38,8 +38,16 @@ pub struct AuditQuery {
     format: Option<String>,
 }
 
-fn filter(state: &AppState, authn: &Authn, q: &AuditQuery, limit: usize, after: Option<Cursor>) -> ApiResult<AuditFilter> {
-    for (name, value) in [("actor", &q.actor), ("action", &q.action), ("object_type", &q.object_type), ("object_id", &q.object_id)] {
+fn filter(
+    state: &AppState,
+    authn: &Authn,
+    q: &AuditQuery,
+    limit: usize,
+    after: Option<Cursor>,
+) -> ApiResult<AuditFilter> {
+    for (name, value) in
+        [("actor", &q.actor), ("action", &q.action), ("object_type", &q.object_type), ("object_id", &q.object_id)]
+    {
         if value.as_ref().is_some_and(|v| v.chars().count() > 100) {
             return Err(ApiError::field(name, "must be at most 100 characters"));
         }
@@ -65,14 +73,31 @@ fn filter(state: &AppState, authn: &Authn, q: &AuditQuery, limit: usize, after: 
 
 /// Entries about the units the caller may audit, newest first.
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Page<AuditEntry>), (status = 400, body = Problem)))]
-async fn list_audit(State(state): State<AppState>, need: Need<perm::AuditRead>, Query(q): Query<AuditQuery>) -> ApiResult<axum::Json<Page<AuditEntry>>> {
+async fn list_audit(
+    State(state): State<AppState>,
+    need: Need<perm::AuditRead>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<axum::Json<Page<AuditEntry>>> {
     let (limit, after) = page_params(q.limit, q.cursor.as_deref())?;
     let f = filter(&state, &need, &q, limit, after)?;
     Ok(axum::Json(state.store.list_audit(&f).await?))
 }
 
 const EXPORT_MAX: usize = 100_000;
-const COLUMNS: [&str; 12] = ["id", "at", "actor_kind", "actor", "action", "object_type", "object_id", "unit_id", "summary", "ip", "user_agent", "hash"];
+const COLUMNS: [&str; 12] = [
+    "id",
+    "at",
+    "actor_kind",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "unit_id",
+    "summary",
+    "ip",
+    "user_agent",
+    "hash",
+];
 
 fn row(e: &AuditEntry) -> [String; 12] {
     [
@@ -94,7 +119,11 @@ fn row(e: &AuditEntry) -> [String; 12] {
 /// The filtered log as CSV or XLSX (at most 100,000 entries).
 #[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "text/csv or XLSX"), (status = 422, body = Problem)))]
-async fn export_audit(State(state): State<AppState>, need: Need<perm::AuditRead>, Query(q): Query<AuditQuery>) -> ApiResult<Response> {
+async fn export_audit(
+    State(state): State<AppState>,
+    need: Need<perm::AuditRead>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Response> {
     let format = q.format.clone().unwrap_or_else(|| "csv".into());
     if !matches!(format.as_str(), "csv" | "xlsx") {
         return Err(ApiError::field("format", "must be csv or xlsx"));
@@ -152,6 +181,9 @@ async fn export_audit(State(state): State<AppState>, need: Need<perm::AuditRead>
 
 /// Recomputes the hash chain: `ok: false` names the first entry that was altered or removed.
 #[utoipa::path(get, path = "/api/audit/verify", tag = "audit", responses((status = 200, body = ChainCheck)))]
-async fn verify_audit(State(state): State<AppState>, _need: Need<perm::AuditRead>) -> ApiResult<axum::Json<ChainCheck>> {
+async fn verify_audit(
+    State(state): State<AppState>,
+    _need: Need<perm::AuditRead>,
+) -> ApiResult<axum::Json<ChainCheck>> {
     Ok(axum::Json(state.store.verify_audit_chain().await?))
 }

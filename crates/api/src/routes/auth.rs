@@ -77,7 +77,8 @@ fn modules(permissions: &[Permission]) -> Vec<&'static str> {
 }
 
 fn me_of(state: &AppState, authn: &Authn) -> ApiResult<Me> {
-    let user = authn.user.as_ref().ok_or(ApiError::Forbidden("API tokens have no account; use a person's login".into()))?;
+    let user =
+        authn.user.as_ref().ok_or(ApiError::Forbidden("API tokens have no account; use a person's login".into()))?;
     let permissions = authn.principal.permissions();
     Ok(Me {
         id: user.id.0,
@@ -121,7 +122,11 @@ fn session_cookies(state: &AppState, session: Option<(&str, &str)>) -> [HeaderVa
 /// `hd_csrf` cookies; the CSRF value must be sent back as `X-CSRF-Token` on every change.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Me), (status = 401, body = Problem), (status = 423, body = Problem), (status = 429, body = Problem)))]
-async fn login(State(state): State<AppState>, client: ClientInfo, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
+async fn login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Response> {
     if req.username.is_empty() || req.username.len() > 100 || req.password.len() > 1024 {
         return Err(ApiError::Unauthenticated("wrong username or password"));
     }
@@ -150,7 +155,11 @@ async fn login(State(state): State<AppState>, client: ClientInfo, Json(req): Jso
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !ok || !creds.active {
-        return match state.store.login_failed(&ctx, creds.user_id, state.config.lockout_failures, state.config.lockout_for).await? {
+        return match state
+            .store
+            .login_failed(&ctx, creds.user_id, state.config.lockout_failures, state.config.lockout_for)
+            .await?
+        {
             LoginFailure::LockedNow { .. } => Err(ApiError::Locked),
             LoginFailure::Counted { .. } => Err(ApiError::Unauthenticated("wrong username or password")),
         };
@@ -162,7 +171,10 @@ async fn login(State(state): State<AppState>, client: ClientInfo, Json(req): Jso
             .map(|t| t.check(code, now.timestamp().max(0) as u64))
             .unwrap_or(false);
         if !valid {
-            state.store.login_failed(&ctx, creds.user_id, state.config.lockout_failures, state.config.lockout_for).await?;
+            state
+                .store
+                .login_failed(&ctx, creds.user_id, state.config.lockout_failures, state.config.lockout_for)
+                .await?;
             return Err(ApiError::TotpRequired);
         }
     }
@@ -213,7 +225,10 @@ async fn login(State(state): State<AppState>, client: ClientInfo, Json(req): Jso
 async fn logout(State(state): State<AppState>, authn: Authn) -> ApiResult<Response> {
     if let Some(hash) = &authn.session_hash {
         state.store.delete_session(hash).await?;
-        state.store.record(&authn.audit(), Change::new("auth.logout", "user", authn.principal.user_id().map_or(0, |u| u.0))).await?;
+        state
+            .store
+            .record(&authn.audit(), Change::new("auth.logout", "user", authn.principal.user_id().map_or(0, |u| u.0)))
+            .await?;
     }
     let mut headers = HeaderMap::new();
     for c in session_cookies(&state, None) {
@@ -238,10 +253,15 @@ pub struct MePatch {
 
 /// Changes the caller's display name or interface language.
 #[utoipa::path(patch, path = "/api/auth/me", tag = "auth", request_body = MePatch, responses((status = 200, body = Me)))]
-async fn update_me(State(state): State<AppState>, authn: Authn, Json(patch): Json<MePatch>) -> ApiResult<axum::Json<Me>> {
+async fn update_me(
+    State(state): State<AppState>,
+    authn: Authn,
+    Json(patch): Json<MePatch>,
+) -> ApiResult<axum::Json<Me>> {
     let user = authn.user.as_ref().ok_or(ApiError::Forbidden("API tokens have no account".into()))?;
     let mut check = haidang_core::validation::Checker::new();
-    let display_name = patch.display_name.as_deref().and_then(|n| haidang_core::validation::text(&mut check, "display_name", n, 120));
+    let display_name =
+        patch.display_name.as_deref().and_then(|n| haidang_core::validation::text(&mut check, "display_name", n, 120));
     if let Some(l) = &patch.locale {
         check.check(matches!(l.as_str(), "vi" | "en"), "locale", "must be vi or en");
     }
@@ -264,24 +284,35 @@ pub struct PasswordChange {
 /// Changes the caller's password; other sessions of the account end.
 #[utoipa::path(post, path = "/api/auth/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204), (status = 422, body = Problem)))]
-async fn change_password(State(state): State<AppState>, authn: Authn, Json(req): Json<PasswordChange>) -> ApiResult<StatusCode> {
+async fn change_password(
+    State(state): State<AppState>,
+    authn: Authn,
+    Json(req): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
     let user = authn.user.as_ref().ok_or(ApiError::Forbidden("API tokens have no account".into()))?;
     let creds = state.store.credentials(&user.username).await?.ok_or(ApiError::NotFound)?;
     let hasher = state.hasher.clone();
     let (current, stored) = (req.current_password.clone(), creds.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || hasher.verify(&current, &stored)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = tokio::task::spawn_blocking(move || hasher.verify(&current, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !ok {
         return Err(ApiError::field("current_password", "is not your current password"));
     }
     check_policy(&req.new_password, &user.username).map_err(|e| {
-        ApiError::Invalid(e.0.into_iter().map(|f| haidang_core::FieldError { field: "new_password".into(), reason: f.reason }).collect())
+        ApiError::Invalid(
+            e.0.into_iter()
+                .map(|f| haidang_core::FieldError { field: "new_password".into(), reason: f.reason })
+                .collect(),
+        )
     })?;
     if req.new_password == req.current_password {
         return Err(ApiError::field("new_password", "must differ from the current password"));
     }
     let hasher = state.hasher.clone();
     let new = req.new_password.clone();
-    let hash = tokio::task::spawn_blocking(move || hasher.hash(&new)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash =
+        tokio::task::spawn_blocking(move || hasher.hash(&new)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     state.store.set_password(&authn.audit(), user.id, &hash, false, authn.session_hash.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -326,7 +357,11 @@ async fn check_code(state: &AppState, authn: &Authn, code: &str) -> ApiResult<ha
 #[utoipa::path(post, path = "/api/auth/totp/enable", tag = "auth", request_body = TotpCode, responses((status = 204), (status = 422, body = Problem)))]
 async fn totp_enable(State(state): State<AppState>, authn: Authn, Json(req): Json<TotpCode>) -> ApiResult<StatusCode> {
     let id = check_code(&state, &authn, &req.code).await?;
-    let secret = state.store.credentials(&authn.user.as_ref().map(|u| u.username.clone()).unwrap_or_default()).await?.and_then(|c| c.totp_secret);
+    let secret = state
+        .store
+        .credentials(&authn.user.as_ref().map(|u| u.username.clone()).unwrap_or_default())
+        .await?
+        .and_then(|c| c.totp_secret);
     state.store.set_totp(&authn.audit(), id, secret.as_deref(), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -32,7 +32,11 @@ pub struct ShiftQuery {
 
 /// Shifts overlapping a period, in the units the caller may see.
 #[utoipa::path(get, path = "/api/duty/shifts", tag = "duty", params(ShiftQuery), responses((status = 200, body = Vec<Shift>), (status = 422, body = Problem)))]
-async fn list_shifts(State(state): State<AppState>, need: Need<perm::DutyRead>, Query(q): Query<ShiftQuery>) -> ApiResult<axum::Json<Vec<Shift>>> {
+async fn list_shifts(
+    State(state): State<AppState>,
+    need: Need<perm::DutyRead>,
+    Query(q): Query<ShiftQuery>,
+) -> ApiResult<axum::Json<Vec<Shift>>> {
     let from = q.from.unwrap_or_else(|| state.clock.now() - Duration::days(1));
     let to = q.to.unwrap_or(from + Duration::days(8));
     if to <= from || to - from > Duration::days(62) {
@@ -66,7 +70,11 @@ pub struct ShiftCreate {
 /// Puts a person on duty for a unit (usually the IOC) for a period.
 #[utoipa::path(post, path = "/api/duty/shifts", tag = "duty", request_body = ShiftCreate,
     responses((status = 201, body = Shift), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_shift(State(state): State<AppState>, need: Need<perm::DutyWrite>, Json(req): Json<ShiftCreate>) -> ApiResult<(StatusCode, axum::Json<Shift>)> {
+async fn create_shift(
+    State(state): State<AppState>,
+    need: Need<perm::DutyWrite>,
+    Json(req): Json<ShiftCreate>,
+) -> ApiResult<(StatusCode, axum::Json<Shift>)> {
     let unit = OrgUnitId(req.unit_id);
     let tree = state.tree();
     if !tree.contains(unit) {
@@ -94,13 +102,18 @@ pub struct ShiftUpdate {
 /// Writes the handover note. The person on the shift may write it, as may those who manage the roster.
 #[utoipa::path(patch, path = "/api/duty/shifts/{id}", tag = "duty", params(("id" = i64, Path)), request_body = ShiftUpdate,
     responses((status = 200, body = Shift), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn update_shift(State(state): State<AppState>, need: Need<perm::DutyRead>, Path(id): Path<i64>, Json(req): Json<ShiftUpdate>) -> ApiResult<axum::Json<Shift>> {
+async fn update_shift(
+    State(state): State<AppState>,
+    need: Need<perm::DutyRead>,
+    Path(id): Path<i64>,
+    Json(req): Json<ShiftUpdate>,
+) -> ApiResult<axum::Json<Shift>> {
     let shift = state.store.shift(ShiftId(id)).await?;
     let tree = state.tree();
     let own = need.principal.user_id() == Some(shift.user.id);
-    if !(own && need.principal.can_at(Permission::DutyRead, shift.unit.id, &tree))
-        && !need.principal.can_at(Permission::DutyWrite, shift.unit.id, &tree)
-    {
+    let allowed = need.principal.can_at(Permission::DutyWrite, shift.unit.id, &tree)
+        || (own && need.principal.can_at(Permission::DutyRead, shift.unit.id, &tree));
+    if !allowed {
         return Err(ApiError::forbidden());
     }
     if req.handover_note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
@@ -114,7 +127,11 @@ async fn update_shift(State(state): State<AppState>, need: Need<perm::DutyRead>,
 
 #[utoipa::path(delete, path = "/api/duty/shifts/{id}", tag = "duty", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn delete_shift(State(state): State<AppState>, need: Need<perm::DutyWrite>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn delete_shift(
+    State(state): State<AppState>,
+    need: Need<perm::DutyWrite>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     let shift = state.store.shift(ShiftId(id)).await?;
     if !need.principal.can_at(Permission::DutyWrite, shift.unit.id, &state.tree()) {
         return Err(ApiError::forbidden());

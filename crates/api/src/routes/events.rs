@@ -30,7 +30,10 @@ impl Drop for LiveGuard {
 /// Server-Sent Events: `hello` on connect, then `{topic, data}` for changes the caller may see.
 /// Unit-bound events reach those who may read the unit; others reach everyone logged in.
 #[utoipa::path(get, path = "/api/events", tag = "live", responses((status = 200, description = "text/event-stream")))]
-async fn events(State(state): State<AppState>, authn: Authn) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+async fn events(
+    State(state): State<AppState>,
+    authn: Authn,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let closed = state.live.closed();
     state.metrics.live_clients.inc();
     let guard = LiveGuard(state.clone());

@@ -95,7 +95,13 @@ async fn roles(_authn: Authn) -> axum::Json<Vec<RoleInfo>> {
     axum::Json(
         Role::ALL
             .into_iter()
-            .map(|r| RoleInfo { role: r, name_vi: r.name_vi(), name_en: r.name_en(), permissions: r.permissions(), requires_totp: r.requires_totp() })
+            .map(|r| RoleInfo {
+                role: r,
+                name_vi: r.name_vi(),
+                name_en: r.name_en(),
+                permissions: r.permissions(),
+                requires_totp: r.requires_totp(),
+            })
             .collect(),
     )
 }

@@ -43,16 +43,12 @@ pub struct UnitQuery {
 impl UnitQuery {
     fn filter(&self, state: &AppState, need: &crate::extract::Authn) -> ApiResult<OrgUnitFilter> {
         let (limit, after) = page_params(self.limit, self.cursor.as_deref())?;
-        if let Some(q) = &self.q {
-            if q.chars().count() > 100 {
-                return Err(ApiError::field("q", "must be at most 100 characters"));
-            }
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            return Err(ApiError::field("q", "must be at most 100 characters"));
         }
         let parent = self.parent.map(OrgUnitId);
-        if let Some(p) = parent {
-            if !state.tree().contains(p) {
-                return Err(ApiError::field("parent", "no such unit"));
-            }
+        if parent.is_some_and(|p| !state.tree().contains(p)) {
+            return Err(ApiError::field("parent", "no such unit"));
         }
         Ok(OrgUnitFilter {
             parent,
@@ -68,7 +64,11 @@ impl UnitQuery {
 /// Lists the units the caller may see, in Vietnamese name order.
 #[utoipa::path(get, path = "/api/org-units", tag = "org", params(UnitQuery),
     responses((status = 200, body = Page<OrgUnit>), (status = 400, body = Problem)))]
-async fn list_units(State(state): State<AppState>, need: Need<perm::OrgRead>, Query(q): Query<UnitQuery>) -> ApiResult<axum::Json<Page<OrgUnit>>> {
+async fn list_units(
+    State(state): State<AppState>,
+    need: Need<perm::OrgRead>,
+    Query(q): Query<UnitQuery>,
+) -> ApiResult<axum::Json<Page<OrgUnit>>> {
     let filter = q.filter(&state, &need)?;
     Ok(axum::Json(state.store.list_org_units(&filter).await?))
 }
@@ -88,7 +88,12 @@ pub struct UnitDetail {
     path: Vec<UnitRef>,
 }
 
-fn check_visible(state: &AppState, need: &crate::extract::Authn, permission: Permission, id: OrgUnitId) -> ApiResult<()> {
+fn check_visible(
+    state: &AppState,
+    need: &crate::extract::Authn,
+    permission: Permission,
+    id: OrgUnitId,
+) -> ApiResult<()> {
     let tree = state.tree();
     if !tree.contains(id) {
         return Err(ApiError::NotFound);
@@ -102,7 +107,11 @@ fn check_visible(state: &AppState, need: &crate::extract::Authn, permission: Per
 /// One unit with its path from the province.
 #[utoipa::path(get, path = "/api/org-units/{id}", tag = "org", params(("id" = i64, Path)),
     responses((status = 200, body = UnitDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn get_unit(State(state): State<AppState>, need: Need<perm::OrgRead>, Path(id): Path<i64>) -> ApiResult<axum::Json<UnitDetail>> {
+async fn get_unit(
+    State(state): State<AppState>,
+    need: Need<perm::OrgRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<UnitDetail>> {
     let id = OrgUnitId(id);
     check_visible(&state, &need, Permission::OrgRead, id)?;
     let unit = state.store.org_unit(id).await?;
@@ -124,7 +133,11 @@ pub struct GeoQuery {
 /// Areas marked `boundary: approximate` are estimates (ranh giới gần đúng), not official lines.
 #[utoipa::path(get, path = "/api/org-units/geojson", tag = "org", params(GeoQuery),
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
-async fn unit_geojson(State(state): State<AppState>, need: Need<perm::OrgRead>, Query(q): Query<GeoQuery>) -> ApiResult<axum::response::Response> {
+async fn unit_geojson(
+    State(state): State<AppState>,
+    need: Need<perm::OrgRead>,
+    Query(q): Query<GeoQuery>,
+) -> ApiResult<axum::response::Response> {
     let parent = match q.parent {
         Some(p) => OrgUnitId(p),
         None => state.store.root_unit().await?.map(|u| u.id).ok_or(ApiError::NotFound)?,
@@ -132,7 +145,8 @@ async fn unit_geojson(State(state): State<AppState>, need: Need<perm::OrgRead>, 
     if !state.tree().contains(parent) {
         return Err(ApiError::field("parent", "no such unit"));
     }
-    let filter = OrgUnitFilter { parent: Some(parent), scope: need.principal.scope(Permission::OrgRead), ..Default::default() };
+    let filter =
+        OrgUnitFilter { parent: Some(parent), scope: need.principal.scope(Permission::OrgRead), ..Default::default() };
     let mut units = state.store.org_unit_areas(&filter).await?;
     // A unit may also draw itself when it has no visible children (a commune officer's view).
     if units.is_empty() && need.principal.can_at(Permission::OrgRead, parent, &state.tree()) {
@@ -184,7 +198,11 @@ pub struct Located {
 /// Which commune a place is in, and whether it is inside the province.
 #[utoipa::path(get, path = "/api/geo/locate", tag = "org", params(LocateQuery),
     responses((status = 200, body = Located), (status = 422, body = Problem)))]
-async fn locate(State(state): State<AppState>, need: Need<perm::OrgRead>, Query(q): Query<LocateQuery>) -> ApiResult<axum::Json<Located>> {
+async fn locate(
+    State(state): State<AppState>,
+    need: Need<perm::OrgRead>,
+    Query(q): Query<LocateQuery>,
+) -> ApiResult<axum::Json<Located>> {
     let mut check = Checker::new();
     check.check(q.lat.is_finite() && (-90.0..=90.0).contains(&q.lat), "lat", "must be a latitude in −90…90");
     check.check(q.lon.is_finite() && (-180.0..=180.0).contains(&q.lon), "lon", "must be a longitude in −180…180");
@@ -192,7 +210,9 @@ async fn locate(State(state): State<AppState>, need: Need<perm::OrgRead>, Query(
     let places = state.places();
     let found = places.locate(q.lat, q.lon);
     let unit = match found {
-        Some(id) if need.principal.can_at(Permission::OrgRead, id, &state.tree()) => Some(state.store.org_unit(id).await?),
+        Some(id) if need.principal.can_at(Permission::OrgRead, id, &state.tree()) => {
+            Some(state.store.org_unit(id).await?)
+        }
         _ => None,
     };
     Ok(axum::Json(Located { inside_province: found.is_some(), boundary: unit.as_ref().map(|u| u.boundary), unit }))
@@ -215,10 +235,18 @@ pub struct UnitCreate {
 
 fn check_contact(check: &mut Checker, c: &Contact) {
     if let Some(p) = &c.phone {
-        check.check(p.len() <= 30 && p.chars().all(|ch| ch.is_ascii_digit() || " +-().".contains(ch)), "contact.phone", "must be a phone number");
+        check.check(
+            p.len() <= 30 && p.chars().all(|ch| ch.is_ascii_digit() || " +-().".contains(ch)),
+            "contact.phone",
+            "must be a phone number",
+        );
     }
     if let Some(e) = &c.email {
-        check.check(e.len() <= 254 && e.contains('@') && !e.contains(char::is_whitespace), "contact.email", "must be an e-mail address");
+        check.check(
+            e.len() <= 254 && e.contains('@') && !e.contains(char::is_whitespace),
+            "contact.email",
+            "must be an e-mail address",
+        );
     }
     if let Some(a) = &c.address {
         check.check(a.chars().count() <= 300, "contact.address", "must be at most 300 characters");
@@ -228,7 +256,11 @@ fn check_contact(check: &mut Checker, c: &Contact) {
 /// Adds a unit under a parent the caller administers.
 #[utoipa::path(post, path = "/api/org-units", tag = "org", request_body = UnitCreate,
     responses((status = 201, body = OrgUnit), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn create_unit(State(state): State<AppState>, need: Need<perm::OrgWrite>, Json(req): Json<UnitCreate>) -> ApiResult<(StatusCode, axum::Json<OrgUnit>)> {
+async fn create_unit(
+    State(state): State<AppState>,
+    need: Need<perm::OrgWrite>,
+    Json(req): Json<UnitCreate>,
+) -> ApiResult<(StatusCode, axum::Json<OrgUnit>)> {
     let mut check = Checker::new();
     let code = text(&mut check, "code", &req.code, 40);
     let name = text(&mut check, "name", &req.name, 200);
@@ -278,7 +310,12 @@ pub struct UnitUpdate {
 /// Changes a unit's name, position, contact or parent.
 #[utoipa::path(patch, path = "/api/org-units/{id}", tag = "org", params(("id" = i64, Path)), request_body = UnitUpdate,
     responses((status = 200, body = OrgUnit), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn update_unit(State(state): State<AppState>, need: Need<perm::OrgWrite>, Path(id): Path<i64>, Json(req): Json<UnitUpdate>) -> ApiResult<axum::Json<OrgUnit>> {
+async fn update_unit(
+    State(state): State<AppState>,
+    need: Need<perm::OrgWrite>,
+    Path(id): Path<i64>,
+    Json(req): Json<UnitUpdate>,
+) -> ApiResult<axum::Json<OrgUnit>> {
     let id = OrgUnitId(id);
     check_visible(&state, &need, Permission::OrgWrite, id)?;
     let mut check = Checker::new();

@@ -20,7 +20,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/tokens", tag = "tokens", responses((status = 200, body = Vec<ApiToken>)))]
-async fn list_tokens(State(state): State<AppState>, need: Need<perm::TokensManage>) -> ApiResult<axum::Json<Vec<ApiToken>>> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    need: Need<perm::TokensManage>,
+) -> ApiResult<axum::Json<Vec<ApiToken>>> {
     let scope = need.principal.scope(Permission::TokensManage);
     Ok(axum::Json(state.store.list_tokens(scope.as_deref()).await?))
 }
@@ -47,13 +50,21 @@ pub struct CreatedToken {
 /// Makes a token. It can hold only permissions the caller holds on that unit.
 #[utoipa::path(post, path = "/api/tokens", tag = "tokens", request_body = TokenCreate,
     responses((status = 201, body = CreatedToken), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn create_token(State(state): State<AppState>, need: Need<perm::TokensManage>, Json(req): Json<TokenCreate>) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
+async fn create_token(
+    State(state): State<AppState>,
+    need: Need<perm::TokensManage>,
+    Json(req): Json<TokenCreate>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
     let mut check = Checker::new();
     let name = text(&mut check, "name", &req.name, 100);
     check.check(!req.permissions.is_empty(), "permissions", "name at least one permission");
     let now = state.clock.now();
     let expires_at = req.expires_at.unwrap_or(now + Duration::days(90));
-    check.check(expires_at > now && expires_at <= now + Duration::days(366), "expires_at", "must be in the future and at most a year ahead");
+    check.check(
+        expires_at > now && expires_at <= now + Duration::days(366),
+        "expires_at",
+        "must be in the future and at most a year ahead",
+    );
     check.finish()?;
     let unit = OrgUnitId(req.unit_id);
     let tree = state.tree();
@@ -89,7 +100,11 @@ async fn create_token(State(state): State<AppState>, need: Need<perm::TokensMana
 
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn revoke_token(State(state): State<AppState>, need: Need<perm::TokensManage>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    need: Need<perm::TokensManage>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     let token = state.store.token(TokenId(id)).await?;
     if !need.principal.can_at(Permission::TokensManage, token.unit.id, &state.tree()) {
         return Err(ApiError::forbidden());

@@ -40,7 +40,11 @@ pub struct UserQuery {
 
 /// Lists the accounts whose home unit the caller may see.
 #[utoipa::path(get, path = "/api/users", tag = "users", params(UserQuery), responses((status = 200, body = Page<User>)))]
-async fn list_users(State(state): State<AppState>, need: Need<perm::UsersRead>, Query(q): Query<UserQuery>) -> ApiResult<axum::Json<Page<User>>> {
+async fn list_users(
+    State(state): State<AppState>,
+    need: Need<perm::UsersRead>,
+    Query(q): Query<UserQuery>,
+) -> ApiResult<axum::Json<Page<User>>> {
     let (limit, after) = page_params(q.limit, q.cursor.as_deref())?;
     if q.q.as_ref().is_some_and(|s| s.chars().count() > 100) {
         return Err(ApiError::field("q", "must be at most 100 characters"));
@@ -67,7 +71,11 @@ async fn user_in_scope(state: &AppState, authn: &Authn, permission: Permission, 
 
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn get_user(State(state): State<AppState>, need: Need<perm::UsersRead>, Path(id): Path<i64>) -> ApiResult<axum::Json<User>> {
+async fn get_user(
+    State(state): State<AppState>,
+    need: Need<perm::UsersRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<User>> {
     Ok(axum::Json(user_in_scope(&state, &need, Permission::UsersRead, id).await?))
 }
 
@@ -92,17 +100,29 @@ fn check_username(check: &mut Checker, u: &str) {
 
 fn check_contact(check: &mut Checker, email: Option<&str>, phone: Option<&str>) {
     if let Some(e) = email {
-        check.check(e.len() <= 254 && e.contains('@') && !e.contains(char::is_whitespace), "email", "must be an e-mail address");
+        check.check(
+            e.len() <= 254 && e.contains('@') && !e.contains(char::is_whitespace),
+            "email",
+            "must be an e-mail address",
+        );
     }
     if let Some(p) = phone {
-        check.check(p.len() <= 30 && p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)), "phone", "must be a phone number");
+        check.check(
+            p.len() <= 30 && p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)),
+            "phone",
+            "must be a phone number",
+        );
     }
 }
 
 /// Creates an account in a unit the caller administers.
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = UserCreate,
     responses((status = 201, body = User), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_user(State(state): State<AppState>, need: Need<perm::UsersWrite>, Json(req): Json<UserCreate>) -> ApiResult<(StatusCode, axum::Json<User>)> {
+async fn create_user(
+    State(state): State<AppState>,
+    need: Need<perm::UsersWrite>,
+    Json(req): Json<UserCreate>,
+) -> ApiResult<(StatusCode, axum::Json<User>)> {
     let mut check = Checker::new();
     check_username(&mut check, &req.username);
     let display_name = text(&mut check, "display_name", &req.display_name, 120);
@@ -118,7 +138,9 @@ async fn create_user(State(state): State<AppState>, need: Need<perm::UsersWrite>
     }
     let hasher = state.hasher.clone();
     let password = req.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hasher.hash(&password)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = tokio::task::spawn_blocking(move || hasher.hash(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let user = state
         .store
         .create_user(
@@ -150,7 +172,12 @@ pub struct UserUpdate {
 
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = UserUpdate,
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn update_user(State(state): State<AppState>, need: Need<perm::UsersWrite>, Path(id): Path<i64>, Json(req): Json<UserUpdate>) -> ApiResult<axum::Json<User>> {
+async fn update_user(
+    State(state): State<AppState>,
+    need: Need<perm::UsersWrite>,
+    Path(id): Path<i64>,
+    Json(req): Json<UserUpdate>,
+) -> ApiResult<axum::Json<User>> {
     let user = user_in_scope(&state, &need, Permission::UsersWrite, id).await?;
     let mut check = Checker::new();
     let display_name = req.display_name.as_deref().and_then(|n| text(&mut check, "display_name", n, 120));
@@ -188,11 +215,18 @@ pub struct PasswordReset {
 /// Sets a new initial password (to be changed at next login) and ends the person's sessions.
 #[utoipa::path(post, path = "/api/users/{id}/reset-password", tag = "users", params(("id" = i64, Path)), request_body = PasswordReset,
     responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn reset_password(State(state): State<AppState>, need: Need<perm::UsersWrite>, Path(id): Path<i64>, Json(req): Json<PasswordReset>) -> ApiResult<StatusCode> {
+async fn reset_password(
+    State(state): State<AppState>,
+    need: Need<perm::UsersWrite>,
+    Path(id): Path<i64>,
+    Json(req): Json<PasswordReset>,
+) -> ApiResult<StatusCode> {
     let user = user_in_scope(&state, &need, Permission::UsersWrite, id).await?;
     check_policy(&req.password, &user.username)?;
     let hasher = state.hasher.clone();
-    let hash = tokio::task::spawn_blocking(move || hasher.hash(&req.password)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = tokio::task::spawn_blocking(move || hasher.hash(&req.password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     state.store.set_password(&need.audit(), user.id, &hash, !state.config.demo, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -211,7 +245,12 @@ pub struct GrantCreate {
 /// the unit, so nobody hands out more than they hold.
 #[utoipa::path(post, path = "/api/users/{id}/grants", tag = "users", params(("id" = i64, Path)), request_body = GrantCreate,
     responses((status = 201, body = Grant), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn add_grant(State(state): State<AppState>, need: Need<perm::UsersWrite>, Path(id): Path<i64>, Json(req): Json<GrantCreate>) -> ApiResult<(StatusCode, axum::Json<Grant>)> {
+async fn add_grant(
+    State(state): State<AppState>,
+    need: Need<perm::UsersWrite>,
+    Path(id): Path<i64>,
+    Json(req): Json<GrantCreate>,
+) -> ApiResult<(StatusCode, axum::Json<Grant>)> {
     let user = user_in_scope(&state, &need, Permission::UsersWrite, id).await?;
     let unit = OrgUnitId(req.unit_id);
     if !state.tree().contains(unit) {
@@ -229,7 +268,11 @@ async fn add_grant(State(state): State<AppState>, need: Need<perm::UsersWrite>, 
 
 #[utoipa::path(delete, path = "/api/users/{id}/grants/{grant_id}", tag = "users", params(("id" = i64, Path), ("grant_id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn remove_grant(State(state): State<AppState>, need: Need<perm::UsersWrite>, Path((id, grant_id)): Path<(i64, i64)>) -> ApiResult<StatusCode> {
+async fn remove_grant(
+    State(state): State<AppState>,
+    need: Need<perm::UsersWrite>,
+    Path((id, grant_id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
     let user = user_in_scope(&state, &need, Permission::UsersWrite, id).await?;
     let grant = user.grants.iter().find(|g| g.id == GrantId(grant_id)).ok_or(ApiError::NotFound)?;
     if !need.principal.can_at(Permission::UsersWrite, grant.unit.id, &state.tree()) {

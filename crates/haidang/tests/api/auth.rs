@@ -19,23 +19,43 @@ async fn make_user(admin: &Session, username: &str, unit_code: &str, role: &str)
 async fn session_cookie_is_http_only_strict_and_changes_need_csrf() {
     let client = Client::builder().cookie_store(true).build().unwrap();
     let base = &servers().demo;
-    let res = client.post(format!("{base}/api/auth/login")).json(&json!({"username": "operator", "password": PASSWORD})).send().await.unwrap();
-    let cookies: Vec<String> = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let res = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "operator", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> =
+        res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     let session = cookies.iter().find(|c| c.starts_with("hd_session=")).unwrap();
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/"), "{session}");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/"),
+        "{session}"
+    );
     let csrf = cookies.iter().find(|c| c.starts_with("hd_csrf=")).unwrap();
     assert!(!csrf.contains("HttpOnly"));
     // A change without the CSRF header is refused, with it accepted.
     let res = client.patch(format!("{base}/api/auth/me")).json(&json!({"locale": "en"})).send().await.unwrap();
     problem(res, 403, "csrf").await;
-    let res = client.patch(format!("{base}/api/auth/me")).header("x-csrf-token", "wrong").json(&json!({"locale": "en"})).send().await.unwrap();
+    let res = client
+        .patch(format!("{base}/api/auth/me"))
+        .header("x-csrf-token", "wrong")
+        .json(&json!({"locale": "en"}))
+        .send()
+        .await
+        .unwrap();
     problem(res, 403, "csrf").await;
     // Logging out ends the session on the server.
     let s = login("operator").await;
     assert_eq!(s.send(Method::POST, "/api/auth/logout", None).await.status(), 204);
     problem(s.get("/api/auth/me").await, 401, "unauthenticated").await;
     problem(Client::new().get(format!("{base}/api/auth/me")).send().await.unwrap(), 401, "unauthenticated").await;
-    problem(bearer("not-a-real-token-123").get(format!("{base}/api/auth/me")).send().await.unwrap(), 401, "unauthenticated").await;
+    problem(
+        bearer("not-a-real-token-123").get(format!("{base}/api/auth/me")).send().await.unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -44,7 +64,12 @@ async fn wrong_passwords_lock_the_account_and_floods_are_rate_limited() {
     make_user(&admin, "locktest", "21583", "commune_officer").await;
     let base = &servers().strict;
     let client = Client::new();
-    let attempt = |password: &'static str| client.post(format!("{base}/api/auth/login")).json(&json!({"username": "locktest", "password": password})).send();
+    let attempt = |password: &'static str| {
+        client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"username": "locktest", "password": password}))
+            .send()
+    };
     problem(attempt("wrong-1").await.unwrap(), 401, "unauthenticated").await;
     problem(attempt("wrong-2").await.unwrap(), 401, "unauthenticated").await;
     problem(attempt("wrong-3").await.unwrap(), 423, "locked").await;
@@ -52,12 +77,22 @@ async fn wrong_passwords_lock_the_account_and_floods_are_rate_limited() {
     let p = problem(attempt("wrong-4").await.unwrap(), 429, "rate-limited").await;
     assert!(p["detail"].as_str().unwrap().contains("try again"));
     // Locked even with the right password, on a server without the rate limit.
-    let res = Client::new().post(format!("{}/api/auth/login", servers().demo)).json(&json!({"username": "locktest", "password": PASSWORD})).send().await.unwrap();
+    let res = Client::new()
+        .post(format!("{}/api/auth/login", servers().demo))
+        .json(&json!({"username": "locktest", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     problem(res, 423, "locked").await;
     // The lock is audited, and an unknown user gets the same answer as a wrong password.
     let entries: Value = admin.get("/api/audit?action=user.locked").await.json().await.unwrap();
     assert!(!entries["items"].as_array().unwrap().is_empty());
-    let res = Client::new().post(format!("{}/api/auth/login", servers().demo)).json(&json!({"username": "nobody-here", "password": "x"})).send().await.unwrap();
+    let res = Client::new()
+        .post(format!("{}/api/auth/login", servers().demo))
+        .json(&json!({"username": "nobody-here", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
     problem(res, 401, "unauthenticated").await;
 }
 
@@ -69,14 +104,38 @@ async fn new_accounts_must_change_the_initial_password_outside_the_demo() {
     // server's reset does.
     let prod_admin_store = &servers().store;
     let id = prod_admin_store.user_by_username("newcomer").await.unwrap().id;
-    prod_admin_store.set_password(&haidang_store::AuditCtx::system("test"), id, &haidang_auth::PasswordHasher::with_params(1024, 1).hash(PASSWORD), true, None).await.unwrap();
+    prod_admin_store
+        .set_password(
+            &haidang_store::AuditCtx::system("test"),
+            id,
+            &haidang_auth::PasswordHasher::with_params(1024, 1).hash(PASSWORD),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
     let s = login_at(&servers().production, "newcomer").await;
     assert_eq!(s.me["must_change_password"], true);
     problem(s.get("/api/org-units").await, 403, "password-change-required").await;
-    let p = problem(s.post("/api/auth/password", json!({"current_password": PASSWORD, "new_password": "short"})).await, 422, "validation").await;
+    let p = problem(
+        s.post("/api/auth/password", json!({"current_password": PASSWORD, "new_password": "short"})).await,
+        422,
+        "validation",
+    )
+    .await;
     assert_eq!(p["errors"][0]["field"], "new_password");
-    problem(s.post("/api/auth/password", json!({"current_password": "wrong", "new_password": "Nhon-Binh-2026!"})).await, 422, "validation").await;
-    assert_eq!(s.post("/api/auth/password", json!({"current_password": PASSWORD, "new_password": "Nhon-Binh-2026!"})).await.status(), 204);
+    problem(
+        s.post("/api/auth/password", json!({"current_password": "wrong", "new_password": "Nhon-Binh-2026!"})).await,
+        422,
+        "validation",
+    )
+    .await;
+    assert_eq!(
+        s.post("/api/auth/password", json!({"current_password": PASSWORD, "new_password": "Nhon-Binh-2026!"}))
+            .await
+            .status(),
+        204
+    );
     assert_eq!(s.get("/api/org-units").await.status(), 200);
 }
 
@@ -97,9 +156,19 @@ async fn administrators_need_two_factor_outside_the_demo() {
     assert_eq!(s.get("/api/org-units").await.status(), 200);
     // From now on the password alone is not enough.
     let base = &servers().production;
-    let res = Client::new().post(format!("{base}/api/auth/login")).json(&json!({"username": "chief", "password": PASSWORD})).send().await.unwrap();
+    let res = Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "chief", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     problem(res, 401, "totp-required").await;
-    let res = Client::new().post(format!("{base}/api/auth/login")).json(&json!({"username": "chief", "password": PASSWORD, "totp": totp.code_at(now)})).send().await.unwrap();
+    let res = Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "chief", "password": PASSWORD, "totp": totp.code_at(now)}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     // And the role cannot turn it off.
     problem(s.post("/api/auth/totp/disable", json!({"code": totp.code_at(now)})).await, 403, "forbidden").await;
@@ -110,11 +179,14 @@ async fn every_change_is_audited_with_actor_ip_and_a_verifiable_chain() {
     let admin = login("admin").await;
     let unit = unit_id("21583").await;
     let code = format!("AUDIT-{}", std::process::id());
-    let res = admin.post("/api/org-units", json!({"code": code, "name": "Tổ kiểm tra", "type": "division", "parent_id": unit})).await;
+    let res = admin
+        .post("/api/org-units", json!({"code": code, "name": "Tổ kiểm tra", "type": "division", "parent_id": unit}))
+        .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     let id = created["id"].as_i64().unwrap();
-    let entries: Value = admin.get(&format!("/api/audit?action=org_unit.create&object_id={id}")).await.json().await.unwrap();
+    let entries: Value =
+        admin.get(&format!("/api/audit?action=org_unit.create&object_id={id}")).await.json().await.unwrap();
     let e = &entries["items"][0];
     assert_eq!(e["actor"]["name"], "admin");
     assert_eq!(e["ip"], "127.0.0.1");
@@ -140,10 +212,21 @@ async fn duty_roster_and_handover() {
     let current: Value = operator.get("/api/duty/current").await.json().await.unwrap();
     let shift = &current["on_duty"][0];
     let id = shift["id"].as_i64().unwrap();
-    let res = operator.send(Method::PATCH, &format!("/api/duty/shifts/{id}"), Some(json!({"handover_note": "Mưa lớn ở An Nhơn; theo dõi mực nước sông Kôn."}))).await;
+    let res = operator
+        .send(
+            Method::PATCH,
+            &format!("/api/duty/shifts/{id}"),
+            Some(json!({"handover_note": "Mưa lớn ở An Nhơn; theo dõi mực nước sông Kôn."})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let leader = login("leader").await;
-    problem(leader.send(Method::PATCH, &format!("/api/duty/shifts/{id}"), Some(json!({"handover_note": "x"}))).await, 403, "forbidden").await;
+    problem(
+        leader.send(Method::PATCH, &format!("/api/duty/shifts/{id}"), Some(json!({"handover_note": "x"}))).await,
+        403,
+        "forbidden",
+    )
+    .await;
     // Overlapping shifts for one person are refused.
     let p = problem(
         admin

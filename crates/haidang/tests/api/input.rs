@@ -10,13 +10,31 @@ async fn malformed_json_wrong_types_unknown_fields_and_missing_fields() {
     let admin = login("admin").await;
     let base = &servers().demo;
     let raw = |body: &'static str| {
-        admin.client.post(format!("{base}/api/users")).header("x-csrf-token", &admin.csrf).header("content-type", "application/json").body(body)
+        admin
+            .client
+            .post(format!("{base}/api/users"))
+            .header("x-csrf-token", &admin.csrf)
+            .header("content-type", "application/json")
+            .body(body)
     };
     problem(raw("{\"username\": ").send().await.unwrap(), 400, "malformed-json").await;
     problem(raw("not json").send().await.unwrap(), 400, "malformed-json").await;
-    let p = problem(raw(r#"{"username": 5, "display_name": "x", "password": "p", "home_unit_id": 1}"#).send().await.unwrap(), 422, "validation").await;
+    let p = problem(
+        raw(r#"{"username": 5, "display_name": "x", "password": "p", "home_unit_id": 1}"#).send().await.unwrap(),
+        422,
+        "validation",
+    )
+    .await;
     assert_eq!(p["errors"][0]["field"], "username", "{p}");
-    let p = problem(raw(r#"{"username": "abc", "display_name": "x", "password": "p", "home_unit_id": 1, "is_god": true}"#).send().await.unwrap(), 422, "validation").await;
+    let p = problem(
+        raw(r#"{"username": "abc", "display_name": "x", "password": "p", "home_unit_id": 1, "is_god": true}"#)
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation",
+    )
+    .await;
     assert!(p["errors"][0]["reason"].as_str().unwrap().contains("is_god"), "{p}");
     let p = problem(raw(r#"{"username": "abc"}"#).send().await.unwrap(), 422, "validation").await;
     assert!(p["errors"][0]["reason"].as_str().unwrap().contains("missing field"), "{p}");
@@ -32,11 +50,24 @@ async fn malformed_json_wrong_types_unknown_fields_and_missing_fields() {
         assert!(fields.contains(&f), "{f} in {fields:?}");
     }
     // A body that is not JSON at all.
-    let res = admin.client.post(format!("{base}/api/users")).header("x-csrf-token", &admin.csrf).header("content-type", "text/plain").body("x").send().await.unwrap();
+    let res = admin
+        .client
+        .post(format!("{base}/api/users"))
+        .header("x-csrf-token", &admin.csrf)
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     problem(res, 415, "unsupported-media-type").await;
     // Nested path in the error.
     let unit = unit_id("21583").await;
-    let p = problem(admin.post("/api/tokens", json!({"name": "x", "unit_id": unit, "permissions": ["org.read", "fly"]})).await, 422, "validation").await;
+    let p = problem(
+        admin.post("/api/tokens", json!({"name": "x", "unit_id": unit, "permissions": ["org.read", "fly"]})).await,
+        422,
+        "validation",
+    )
+    .await;
     assert_eq!(p["errors"][0]["field"], "permissions[1]", "{p}");
 }
 
@@ -107,7 +138,8 @@ async fn framework_errors_are_problems_too() {
     problem(admin.get("/api/org-units/abc").await, 400, "http-400").await;
     problem(admin.get("/api/geo/locate?lat=95&lon=10").await, 422, "validation").await;
     problem(admin.get("/api/geo/locate?lat=NaN&lon=10").await, 422, "validation").await;
-    problem(admin.get("/api/duty/shifts?from=2025-01-10T00:00:00Z&to=2025-01-01T00:00:00Z").await, 422, "validation").await;
+    problem(admin.get("/api/duty/shifts?from=2025-01-10T00:00:00Z&to=2025-01-01T00:00:00Z").await, 422, "validation")
+        .await;
     problem(admin.get("/api/duty/shifts?from=yesterday").await, 422, "validation").await;
     let res = admin.get("/api/org-units/1").await;
     assert!(res.headers().get("x-request-id").is_some());
@@ -125,7 +157,16 @@ fn json_value() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::hash_map(
-                prop_oneof![Just("username".to_owned()), Just("name".to_owned()), Just("unit_id".to_owned()), Just("parent_id".to_owned()), Just("type".to_owned()), Just("code".to_owned()), Just("permissions".to_owned()), "[a-z_]{1,8}"],
+                prop_oneof![
+                    Just("username".to_owned()),
+                    Just("name".to_owned()),
+                    Just("unit_id".to_owned()),
+                    Just("parent_id".to_owned()),
+                    Just("type".to_owned()),
+                    Just("code".to_owned()),
+                    Just("permissions".to_owned()),
+                    "[a-z_]{1,8}"
+                ],
                 inner,
                 0..6
             )

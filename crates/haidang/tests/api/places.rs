@@ -19,10 +19,16 @@ async fn quy_nhon_centre_resolves_to_one_of_its_wards_and_ha_noi_is_outside() {
 async fn every_commune_centre_resolves_to_its_own_commune() {
     let admin = login("admin").await;
     let tree: Value = admin.get("/api/org-units/tree").await.json().await.unwrap();
-    let communes: Vec<&Value> = tree.as_array().unwrap().iter().filter(|u| matches!(u["type"].as_str(), Some("ward" | "commune" | "special_zone"))).collect();
+    let communes: Vec<&Value> = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| matches!(u["type"].as_str(), Some("ward" | "commune" | "special_zone")))
+        .collect();
     assert_eq!(communes.len(), 135);
     for c in communes {
-        let located: Value = admin.get(&format!("/api/geo/locate?lat={}&lon={}", c["lat"], c["lon"])).await.json().await.unwrap();
+        let located: Value =
+            admin.get(&format!("/api/geo/locate?lat={}&lon={}", c["lat"], c["lon"])).await.json().await.unwrap();
         assert_eq!(located["unit"]["id"], c["id"], "{} resolved to {}", c["name"], located["unit"]["name"]);
     }
 }

@@ -39,13 +39,29 @@ async fn commune_officer_is_refused_every_object_of_another_commune() {
     assert!(ids(a.get(&format!("/api/org-units?parent={b_unit}")).await).await.is_empty());
     assert!(ids(a.get("/api/org-units?q=pleiku").await).await.is_empty());
     let geo: Value = a.get("/api/org-units/geojson").await.json().await.unwrap();
-    let features: Vec<i64> = geo["features"].as_array().unwrap().iter().map(|f| f["properties"]["id"].as_i64().unwrap()).collect();
+    let features: Vec<i64> =
+        geo["features"].as_array().unwrap().iter().map(|f| f["properties"]["id"].as_i64().unwrap()).collect();
     all_within(&features, a_unit).await;
     let pleiku = servers().store.org_unit(haidang_core::OrgUnitId(b_unit)).await.unwrap();
-    let located: Value = a.get(&format!("/api/geo/locate?lat={}&lon={}", pleiku.lat.unwrap(), pleiku.lon.unwrap())).await.json().await.unwrap();
+    let located: Value = a
+        .get(&format!("/api/geo/locate?lat={}&lon={}", pleiku.lat.unwrap(), pleiku.lon.unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(located["unit"], Value::Null, "locate must not reveal another commune: {located}");
-    problem(a.send(Method::PATCH, &format!("/api/org-units/{b_unit}"), Some(json!({"name": "x"}))).await, 403, "forbidden").await;
-    problem(a.post("/api/org-units", json!({"code": "X-1", "name": "x", "type": "division", "parent_id": b_unit})).await, 403, "forbidden").await;
+    problem(
+        a.send(Method::PATCH, &format!("/api/org-units/{b_unit}"), Some(json!({"name": "x"}))).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    problem(
+        a.post("/api/org-units", json!({"code": "X-1", "name": "x", "type": "division", "parent_id": b_unit})).await,
+        403,
+        "forbidden",
+    )
+    .await;
 
     // Accounts: read one, list, change, reset, grants.
     problem(a.get(&format!("/api/users/{b_user}")).await, 403, "forbidden").await;
@@ -53,11 +69,27 @@ async fn commune_officer_is_refused_every_object_of_another_commune() {
     assert!(!users.contains(&b_user));
     assert!(users.contains(&a.me["id"].as_i64().unwrap()));
     assert!(ids(a.get(&format!("/api/users?unit={b_unit}")).await).await.is_empty());
-    problem(a.send(Method::PATCH, &format!("/api/users/{b_user}"), Some(json!({"display_name": "x"}))).await, 403, "forbidden").await;
-    problem(a.post(&format!("/api/users/{b_user}/reset-password"), json!({"password": "Xyz-12345-abc"})).await, 403, "forbidden").await;
-    problem(a.post(&format!("/api/users/{b_user}/grants"), json!({"role": "commune_officer", "unit_id": a_unit})).await, 403, "forbidden").await;
+    problem(
+        a.send(Method::PATCH, &format!("/api/users/{b_user}"), Some(json!({"display_name": "x"}))).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    problem(
+        a.post(&format!("/api/users/{b_user}/reset-password"), json!({"password": "Xyz-12345-abc"})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    problem(
+        a.post(&format!("/api/users/{b_user}/grants"), json!({"role": "commune_officer", "unit_id": a_unit})).await,
+        403,
+        "forbidden",
+    )
+    .await;
     let b_grant = b.me["grants"][0]["id"].as_i64().unwrap();
-    problem(a.send(Method::DELETE, &format!("/api/users/{b_user}/grants/{b_grant}"), None).await, 403, "forbidden").await;
+    problem(a.send(Method::DELETE, &format!("/api/users/{b_user}/grants/{b_grant}"), None).await, 403, "forbidden")
+        .await;
 
     // Roster, tokens, audit: not for commune officers at all.
     problem(a.get("/api/duty/shifts").await, 403, "forbidden").await;
@@ -77,7 +109,12 @@ async fn department_specialist_sees_the_province_but_cannot_administer_it() {
     let b_unit = unit_id(B).await;
     assert_eq!(s.get(&format!("/api/org-units/{b_unit}")).await.status(), 200);
     problem(s.get("/api/users").await, 403, "forbidden").await;
-    problem(s.send(Method::PATCH, &format!("/api/org-units/{b_unit}"), Some(json!({"name": "x"}))).await, 403, "forbidden").await;
+    problem(
+        s.send(Method::PATCH, &format!("/api/org-units/{b_unit}"), Some(json!({"name": "x"}))).await,
+        403,
+        "forbidden",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -119,7 +156,10 @@ async fn a_token_scoped_to_one_unit_cannot_reach_another() {
     let a_unit = unit_id(A).await;
     let b_unit = unit_id(B).await;
     let created: Value = admin
-        .post("/api/tokens", json!({"name": "sensor gateway A", "unit_id": a_unit, "permissions": ["org.read", "users.read"]}))
+        .post(
+            "/api/tokens",
+            json!({"name": "sensor gateway A", "unit_id": a_unit, "permissions": ["org.read", "users.read"]}),
+        )
         .await
         .json()
         .await
@@ -131,10 +171,24 @@ async fn a_token_scoped_to_one_unit_cannot_reach_another() {
     problem(t.get(format!("{base}/api/org-units/{b_unit}")).send().await.unwrap(), 403, "forbidden").await;
     all_within(&ids(t.get(format!("{base}/api/org-units?limit=500")).send().await.unwrap()).await, a_unit).await;
     problem(t.get(format!("{base}/api/audit")).send().await.unwrap(), 403, "forbidden").await;
-    problem(t.post(format!("{base}/api/org-units")).json(&json!({"code": "T-1", "name": "x", "type": "division", "parent_id": a_unit})).send().await.unwrap(), 403, "forbidden").await;
+    problem(
+        t.post(format!("{base}/api/org-units"))
+            .json(&json!({"code": "T-1", "name": "x", "type": "division", "parent_id": a_unit}))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
     // A token cannot hold more than its maker: a commune officer makes none at all.
     let c = login("commune").await;
-    problem(c.post("/api/tokens", json!({"name": "x", "unit_id": a_unit, "permissions": ["org.read"]})).await, 403, "forbidden").await;
+    problem(
+        c.post("/api/tokens", json!({"name": "x", "unit_id": a_unit, "permissions": ["org.read"]})).await,
+        403,
+        "forbidden",
+    )
+    .await;
     // Revoked tokens stop working at once.
     let id = created["id"].as_i64().unwrap();
     assert_eq!(admin.send(Method::DELETE, &format!("/api/tokens/{id}"), None).await.status(), 204);
@@ -155,8 +209,26 @@ async fn live_channel_only_carries_events_the_caller_may_see() {
     let mut stream = res.bytes_stream();
     let code_b = format!("LIVE-B-{}", std::process::id());
     let code_a = format!("LIVE-A-{}", std::process::id());
-    assert_eq!(admin.post("/api/org-units", json!({"code": code_b, "name": "Tổ dân phố B", "type": "division", "parent_id": b_unit})).await.status(), 201);
-    assert_eq!(admin.post("/api/org-units", json!({"code": code_a, "name": "Tổ dân phố A", "type": "division", "parent_id": a_unit})).await.status(), 201);
+    assert_eq!(
+        admin
+            .post(
+                "/api/org-units",
+                json!({"code": code_b, "name": "Tổ dân phố B", "type": "division", "parent_id": b_unit})
+            )
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/org-units",
+                json!({"code": code_a, "name": "Tổ dân phố A", "type": "division", "parent_id": a_unit})
+            )
+            .await
+            .status(),
+        201
+    );
     let a_child = servers().store.org_unit_by_code(&code_a).await.unwrap().id.0;
     let b_child = servers().store.org_unit_by_code(&code_b).await.unwrap().id.0;
     let mut seen = String::new();

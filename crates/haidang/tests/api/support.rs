@@ -31,15 +31,23 @@ pub fn servers() -> &'static Servers {
     SERVERS.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+            let rt =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
             rt.block_on(async move {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let store = Store::open(dir.path(), Arc::new(SystemClock)).await.expect("store");
                 let hasher = PasswordHasher::with_params(1024, 1);
                 demo::load(&store, &hasher, PASSWORD, Some(TOKEN)).await.expect("demo");
-                let relaxed = ApiConfig { demo: true, login_attempts_per_minute: 1000, lockout_failures: 1000, tile_url: None, ..Default::default() };
+                let relaxed = ApiConfig {
+                    demo: true,
+                    login_attempts_per_minute: 1000,
+                    lockout_failures: 1000,
+                    tile_url: None,
+                    ..Default::default()
+                };
                 let production = ApiConfig { demo: false, ..relaxed.clone() };
-                let strict = ApiConfig { demo: true, login_attempts_per_minute: 3, lockout_failures: 3, ..relaxed.clone() };
+                let strict =
+                    ApiConfig { demo: true, login_attempts_per_minute: 3, lockout_failures: 3, ..relaxed.clone() };
                 let mut urls = Vec::new();
                 for config in [relaxed, production, strict] {
                     let state = AppState::new(store.clone(), config, hasher.clone()).await.expect("state");
@@ -47,7 +55,13 @@ pub fn servers() -> &'static Servers {
                     urls.push(format!("http://{}", listener.local_addr().expect("addr")));
                     tokio::spawn(haidang_api::serve(listener, state, std::future::pending()));
                 }
-                let _ = tx.send(Servers { strict: urls.pop().unwrap(), production: urls.pop().unwrap(), demo: urls.pop().unwrap(), store: store.clone(), _dir: dir });
+                let _ = tx.send(Servers {
+                    strict: urls.pop().unwrap(),
+                    production: urls.pop().unwrap(),
+                    demo: urls.pop().unwrap(),
+                    store: store.clone(),
+                    _dir: dir,
+                });
                 std::future::pending::<()>().await;
             });
         });
@@ -65,13 +79,14 @@ pub struct Session {
 
 pub async fn login_at(base: &str, username: &str) -> Session {
     let client = Client::builder().cookie_store(true).build().unwrap();
-    let res = client.post(format!("{base}/api/auth/login")).json(&json!({"username": username, "password": PASSWORD})).send().await.unwrap();
+    let res = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK, "login {username}");
-    let csrf = res
-        .cookies()
-        .find(|c| c.name() == "hd_csrf")
-        .map(|c| c.value().to_owned())
-        .expect("csrf cookie");
+    let csrf = res.cookies().find(|c| c.name() == "hd_csrf").map(|c| c.value().to_owned()).expect("csrf cookie");
     let me: Value = res.json().await.unwrap();
     Session { client, base: base.to_owned(), csrf, me }
 }
