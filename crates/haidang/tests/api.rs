@@ -3,6 +3,7 @@
 mod api {
     pub mod auth;
     pub mod input;
+    pub mod ops;
     pub mod places;
     pub mod scope;
     pub mod support;
