@@ -63,12 +63,35 @@ export async function assertServerUp() {
 
 export const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
 
+/**
+ * Fill and submit the login form; returns the answer to POST /api/auth/login. The server
+ * limits login attempts (by default 10 a minute per address, successful ones included): on a
+ * 429 this waits for Retry-After and submits again, so the suite's dozen logins fit.
+ */
+export async function submitLogin(page, username, password = PASSWORD, { maxWaits = 3 } = {}) {
+  for (let attempt = 0; ; attempt++) {
+    await byTestId(page, 'login-username').fill(username);
+    await byTestId(page, 'login-password').fill(password);
+    const answer = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/api/auth/login' && r.request().method() === 'POST',
+    );
+    await byTestId(page, 'login-submit').click();
+    const res = await answer;
+    if (res.status() !== 429 || attempt >= maxWaits) return res;
+    const wait = Math.min(65, Number(res.headers()['retry-after']) || 30);
+    await page.waitForTimeout(wait * 1000 + 250);
+  }
+}
+
 /** Log in through the login form and wait for the home page. */
 export async function login(page, username, password = PASSWORD) {
   await page.goto('/login');
-  await byTestId(page, 'login-username').fill(username);
-  await byTestId(page, 'login-password').fill(password);
-  await byTestId(page, 'login-submit').click();
+  await byTestId(page, 'login-page').waitFor();
+  const res = await submitLogin(page, username, password);
+  if (!res.ok()) {
+    const text = await byTestId(page, 'login-error').innerText().catch(() => '');
+    throw new Error(`login as ${username} failed: HTTP ${res.status()} ${text}`);
+  }
   await byTestId(page, 'home-page').waitFor();
 }
 

@@ -1,7 +1,16 @@
 // 4. A wrong password shows an error and keeps the user on the login page.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PASSWORD, VIEWPORTS, assertServerUp, byTestId, launchBrowser, newPage, screenshot } from '../lib/browser.js';
+import {
+  PASSWORD,
+  VIEWPORTS,
+  assertServerUp,
+  byTestId,
+  launchBrowser,
+  newPage,
+  screenshot,
+  submitLogin,
+} from '../lib/browser.js';
 
 let browser;
 before(async () => {
@@ -20,9 +29,8 @@ for (const vp of Object.keys(VIEWPORTS)) {
         await page.goto('/login');
         // An account the other tests do not use; the successful login below resets its
         // failure count, so repeated runs do not lock it.
-        await byTestId(page, 'login-username').fill('soc');
-        await byTestId(page, 'login-password').fill('not-the-password');
-        await byTestId(page, 'login-submit').click();
+        const res = await submitLogin(page, 'soc', 'not-the-password');
+        assert.equal(res.status(), 401);
         const err = byTestId(page, 'login-error');
         await err.waitFor();
         assert.match(await err.innerText(), /không đúng/);
@@ -30,8 +38,7 @@ for (const vp of Object.keys(VIEWPORTS)) {
         assert.equal(await byTestId(page, 'home-page').count(), 0);
         await screenshot(page, `${vp}-login-wrong-password`);
 
-        await byTestId(page, 'login-password').fill(PASSWORD);
-        await byTestId(page, 'login-submit').click();
+        assert.ok((await submitLogin(page, 'soc', PASSWORD)).ok());
         await byTestId(page, 'home-page').waitFor();
         assert.deepEqual(page.jsErrors, []);
       } finally {

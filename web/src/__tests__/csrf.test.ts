@@ -30,6 +30,8 @@ describe('API helpers', () => {
     expect(problemSlug({ type: 'https://haidang.vn/problems/totp-required' }, 401)).toBe('totp-required');
     expect(problemSlug({}, 423)).toBe('locked');
     expect(problemSlug({ type: 'about:blank' }, 500)).toBe('internal');
+    expect(problemSlug({ type: 'https://haidang.vn/problems/internal' }, 429)).toBe('rate-limited');
+    expect(problemSlug({ type: 'https://haidang.vn/problems/validation' }, 422)).toBe('validation');
   });
 
   it('builds query strings, skipping empty values', () => {

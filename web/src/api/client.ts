@@ -47,12 +47,15 @@ const STATUS_SLUGS: Record<number, string> = {
 };
 
 export function problemSlug(problem: Problem, status: number): string {
+  const byStatus = STATUS_SLUGS[status] ?? (status >= 500 ? 'internal' : 'unknown');
   if (problem.type) {
     const s = problem.type.replace(/\/+$/, '');
     const slug = s.slice(s.lastIndexOf('/') + 1);
+    // A body that says "internal" on a 4xx answer is not to be believed over the status.
+    if (slug === 'internal' && status < 500) return byStatus;
     if (slug && slug !== 'about:blank') return slug;
   }
-  return STATUS_SLUGS[status] ?? (status >= 500 ? 'internal' : 'unknown');
+  return byStatus;
 }
 
 type Listener = (err: ApiError) => void;

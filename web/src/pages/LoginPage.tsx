@@ -35,7 +35,20 @@ export function LoginPage() {
       navigate(me.must_change_password ? '/change-password' : safeNext(search.get('next')), { replace: true });
     } catch (err) {
       if (err instanceof ApiError) {
-        switch (err.slug) {
+        // The status decides; the slug only tells the two kinds of 401 apart.
+        const kind =
+          err.status === 401
+            ? err.slug === 'totp-required'
+              ? 'totp-required'
+              : 'unauthenticated'
+            : err.status === 423
+              ? 'locked'
+              : err.status === 429
+                ? 'rate-limited'
+                : err.status === 400 || err.status === 422
+                  ? 'validation'
+                  : err.slug;
+        switch (kind) {
           case 'totp-required':
             if (needTotp && totp) {
               setError({ message: t('login.errorTotp'), field: 'totp' });
