@@ -34,7 +34,9 @@ step "Rust: unit and integration tests"
 cargo test --release --workspace --locked
 
 step "Browser end-to-end tests (headless Chromium, playwright-core)"
-cargo build --release --locked -p haidang
+# `cargo test` above built target/release/haidang in the same profile; building it again with
+# `-p haidang` would recompile much of the tree with other features, so it is reused as is.
+test -x "$root/target/release/haidang" || cargo build --release --locked -p haidang
 data=$(mktemp -d)
 log="$data/server.log"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

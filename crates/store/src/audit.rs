@@ -114,6 +114,8 @@ pub struct AuditFilter {
     pub object_type: Option<String>,
     pub object_id: Option<String>,
     pub unit: Option<OrgUnitId>,
+    /// Free text, matched in who acted, the action, the object and the summary.
+    pub q: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Subtree roots the reader may see; `None` for everything.
@@ -305,6 +307,13 @@ impl Store {
         }
         if let Some(u) = f.unit {
             qb.push(" AND a.unit_id = ").push_bind(u.0);
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", escape_like(q));
+            qb.push(" AND (a.actor_name LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+            qb.push(" OR a.action LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+            qb.push(" OR a.object_id LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+            qb.push(" OR a.summary LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
         }
         if let Some(from) = f.from {
             qb.push(" AND a.at >= ").push_bind(ts(from));

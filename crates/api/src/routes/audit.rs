@@ -30,6 +30,8 @@ pub struct AuditQuery {
     object_type: Option<String>,
     object_id: Option<String>,
     unit: Option<i64>,
+    /// Free text: who acted, the action, the object id, the summary.
+    q: Option<String>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     limit: Option<Limit>,
@@ -45,9 +47,13 @@ fn filter(
     limit: usize,
     after: Option<Cursor>,
 ) -> ApiResult<AuditFilter> {
-    for (name, value) in
-        [("actor", &q.actor), ("action", &q.action), ("object_type", &q.object_type), ("object_id", &q.object_id)]
-    {
+    for (name, value) in [
+        ("actor", &q.actor),
+        ("action", &q.action),
+        ("object_type", &q.object_type),
+        ("object_id", &q.object_id),
+        ("q", &q.q),
+    ] {
         if value.as_ref().is_some_and(|v| v.chars().count() > 100) {
             return Err(ApiError::field(name, "must be at most 100 characters"));
         }
@@ -62,6 +68,7 @@ fn filter(
         object_type: q.object_type.clone(),
         object_id: q.object_id.clone(),
         unit: q.unit.map(OrgUnitId),
+        q: q.q.clone(),
         from: q.from,
         to: q.to,
         scope,

@@ -192,6 +192,8 @@ async fn every_change_is_audited_with_actor_ip_and_a_verifiable_chain() {
     assert_eq!(e["ip"], "127.0.0.1");
     assert_eq!(e["summary"]["after"]["code"], code);
     assert!(e["request_id"].is_string());
+    let found: Value = admin.get(&format!("/api/audit?q={code}")).await.json().await.unwrap();
+    assert_eq!(found["items"][0]["object_id"], id.to_string(), "free-text search finds the entry");
     let check: Value = admin.get("/api/audit/verify").await.json().await.unwrap();
     assert_eq!(check["ok"], true, "{check}");
     // Exports carry the same entries.
