@@ -180,13 +180,9 @@ async fn check_all_present(server: &Server, acknowledged: &[String], rounds_done
     }
 }
 
-/// `haidang demo --demo-token T` started a second time on the same data directory should serve
-/// with the same token (the demo README's restart); today it exits with
-/// `error: conflict: UNIQUE constraint failed: api_tokens.secret_hash`, because
-/// `Store::upsert_named_token` revokes the old row but keeps its hash, then inserts the same
-/// hash again. Run with `--ignored` once that is fixed.
+/// `haidang demo --demo-token T` started a second time on the same data directory serves with
+/// the same token (the demo README's restart; it once failed on the unique token hash).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "server bug: a restart of `haidang demo` with the same --demo-token fails (api_tokens.secret_hash)"]
 async fn demo_restarts_with_the_same_token() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (data, log) = (dir.path().join("data"), dir.path().join("server.log"));

@@ -145,8 +145,15 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the secret of a named token (the demo's fixed token is set this way on every start).
+    /// Makes sure a token named `new.name` with exactly this secret is usable (the demo's fixed
+    /// token is set this way on every start): kept when it already is, otherwise the old one of
+    /// that name is revoked and the secret is (re)issued.
     pub async fn upsert_named_token(&self, ctx: &AuditCtx, new: NewToken) -> Result<ApiToken, StoreError> {
+        if let Some(current) = self.usable_token(&new.secret_hash).await? {
+            if current.name == new.name {
+                return Ok(current);
+            }
+        }
         let existing: Option<i64> =
             sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
                 .bind(&new.name)
@@ -155,6 +162,14 @@ impl Store {
         if let Some(id) = existing {
             self.revoke_token(ctx, TokenId(id)).await?;
         }
+        // A revoked or expired token with the same secret keeps its row (secrets are unique):
+        // retire its hash so the secret can be issued again.
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE api_tokens SET secret_hash = 'retired:' || id WHERE secret_hash = $1")
+            .bind(&new.secret_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         self.create_token(ctx, new).await
     }
 }
