@@ -149,10 +149,10 @@ impl Store {
     /// token is set this way on every start): kept when it already is, otherwise the old one of
     /// that name is revoked and the secret is (re)issued.
     pub async fn upsert_named_token(&self, ctx: &AuditCtx, new: NewToken) -> Result<ApiToken, StoreError> {
-        if let Some(current) = self.usable_token(&new.secret_hash).await? {
-            if current.name == new.name {
-                return Ok(current);
-            }
+        if let Some(current) = self.usable_token(&new.secret_hash).await?
+            && current.name == new.name
+        {
+            return Ok(current);
         }
         let existing: Option<i64> =
             sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
