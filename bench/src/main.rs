@@ -60,6 +60,7 @@ struct Args {
     /// The account every client logs in as.
     #[arg(long, default_value = "operator")]
     user: String,
+    /// Its password (and, with --spawn, every demo account's).
     #[arg(long, default_value = "demo-Password-2025")]
     password: String,
     /// Logins in flight at once while the clients log in (each costs an argon2id hash of 19 MiB).
