@@ -186,9 +186,9 @@ async fn check_all_present(server: &Server, acknowledged: &[String], rounds_done
 async fn demo_restarts_with_the_same_token() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (data, log) = (dir.path().join("data"), dir.path().join("server.log"));
-    let mut server = Server::start_with_token(&data, &log, TOKEN).await;
+    let mut server = Server::start(&data, &log, TOKEN).await;
     assert!(server.stop().await.success());
-    let mut server = Server::start_with_token(&data, &log, TOKEN).await;
+    let mut server = Server::start(&data, &log, TOKEN).await;
     server.assert_audit_chain_ok().await;
     assert!(server.stop().await.success());
 }

@@ -13,7 +13,6 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The binary under test, built by Cargo for this test run.
@@ -107,19 +106,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `haidang demo` on `data`, appending its output to `log`, and waits until
-    /// `/readyz` answers 200. Its bearer token is `token_prefix` with a number of its own
-    /// (see [`Server::token`]): each start gets a new one, because a second `haidang demo` with
-    /// the token already stored fails (`UNIQUE constraint failed: api_tokens.secret_hash`, see
-    /// the ignored test in `durability.rs`).
-    pub async fn start(data: &Path, log: &Path, token_prefix: &str) -> Server {
-        static STARTS: AtomicUsize = AtomicUsize::new(0);
-        let token = format!("{token_prefix}-{}", STARTS.fetch_add(1, Ordering::SeqCst));
-        Self::start_with_token(data, log, &token).await
-    }
-
-    /// Starts `haidang demo` with exactly this `--demo-token`.
-    pub async fn start_with_token(data: &Path, log: &Path, token: &str) -> Server {
+    /// Starts `haidang demo` on `data` with `--demo-token token`, appending its output to
+    /// `log`, and waits until `/readyz` answers 200.
+    pub async fn start(data: &Path, log: &Path, token: &str) -> Server {
         let http = Client::builder().timeout(REQUEST_TIMEOUT).build().expect("http client");
         for _attempt in 0..5 {
             let port = free_port();
