@@ -55,6 +55,9 @@ pub struct Inner {
     pub config: ApiConfig,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
+    /// At most two argon2id checks at once: each takes 19 MiB, and a login flood must queue
+    /// rather than grow memory (and the allocator's retained arenas) without bound.
+    pub hashing: tokio::sync::Semaphore,
     pub login_by_ip: LoginLimiter,
     pub login_by_user: LoginLimiter,
     pub live: Live,
@@ -81,6 +84,7 @@ impl AppState {
             clock,
             config,
             hasher,
+            hashing: tokio::sync::Semaphore::new(2),
             login_by_ip: LoginLimiter::new(per_minute * 3, Duration::from_secs(60)),
             login_by_user: LoginLimiter::new(per_minute, Duration::from_secs(60)),
             live: Live::new(),

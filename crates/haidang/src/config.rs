@@ -123,7 +123,9 @@ impl Config {
             }
             figment = figment.merge(Toml::file(f));
         }
-        figment = figment.merge(Env::prefixed("HAIDANG_").split("__"));
+        // These HAIDANG_* variables belong to the command line and the build, not to the settings.
+        figment =
+            figment.merge(Env::prefixed("HAIDANG_").ignore(&["config", "new_password", "skip_web_build"]).split("__"));
         let config: Config = figment.extract().map_err(|e| {
             let mut msg = String::from("invalid configuration:");
             for err in e {

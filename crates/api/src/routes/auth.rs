@@ -151,6 +151,7 @@ async fn login(
     }
     let hasher = state.hasher.clone();
     let (password, hash) = (req.password.clone(), creds.password_hash.clone());
+    let _permit = state.hashing.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let ok = tokio::task::spawn_blocking(move || hasher.verify(&password, &hash))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
