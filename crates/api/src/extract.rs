@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::{Method, header, request::Parts};
 use haidang_auth::{hash_secret, parse_api_token};
-use haidang_core::{Capability, Permission, Principal, PrincipalKind, Role};
+use haidang_core::{Capability, Permission, Principal, PrincipalKind, Role, UserId};
 use haidang_store::{AuditCtx, User};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
@@ -227,31 +227,36 @@ where
             if now - session.last_seen_at > chrono::Duration::seconds(60) {
                 state.store.touch_session(&hash, now + state.config.session_idle).await?;
             }
-            let user = state.store.user(session.user_id).await?;
-            let caps = state.store.capabilities(user.id).await?;
-            let roles: Vec<Role> = caps.iter().map(|(r, _)| *r).collect();
-            let restriction = if user.must_change_password {
-                Some(Restriction::PasswordChange)
-            } else if !state.config.demo && !user.totp_enabled && roles.iter().any(|r| r.requires_totp()) {
-                Some(Restriction::TotpSetup)
-            } else {
-                None
-            };
-            Authn {
-                principal: Principal {
-                    kind: PrincipalKind::User { id: user.id, username: user.username.clone() },
-                    capabilities: caps.into_iter().map(|(_, c)| c).collect(),
-                },
-                user: Some(user),
-                roles,
-                session_hash: Some(hash),
-                restriction,
-                client,
-            }
+            person(&state, session.user_id, hash, client).await?
         };
         parts.extensions.insert(authn.clone());
         Ok(authn)
     }
+}
+
+/// A person's identity for a session: grants, roles, and what they must fix first.
+pub async fn person(state: &AppState, id: UserId, session_hash: String, client: ClientInfo) -> Result<Authn, ApiError> {
+    let user = state.store.user(id).await?;
+    let caps = state.store.capabilities(user.id).await?;
+    let roles: Vec<Role> = caps.iter().map(|(r, _)| *r).collect();
+    let restriction = if user.must_change_password {
+        Some(Restriction::PasswordChange)
+    } else if !state.config.demo && !user.totp_enabled && roles.iter().any(|r| r.requires_totp()) {
+        Some(Restriction::TotpSetup)
+    } else {
+        None
+    };
+    Ok(Authn {
+        principal: Principal {
+            kind: PrincipalKind::User { id: user.id, username: user.username.clone() },
+            capabilities: caps.into_iter().map(|(_, c)| c).collect(),
+        },
+        user: Some(user),
+        roles,
+        session_hash: Some(session_hash),
+        restriction,
+        client,
+    })
 }
 
 /// A permission an endpoint declares in its signature: `Need<perm::OrgRead>`.

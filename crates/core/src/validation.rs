@@ -72,3 +72,21 @@ pub fn text(checker: &mut Checker, field: &str, value: &str, max_chars: usize) -
         Some(trimmed.to_owned())
     }
 }
+
+/// An e-mail address, loosely: what a person types, not RFC 5322.
+pub fn email(checker: &mut Checker, field: &str, value: &str) {
+    checker.check(
+        value.len() <= 254 && value.contains('@') && !value.contains(char::is_whitespace),
+        field,
+        "must be an e-mail address",
+    );
+}
+
+/// A phone number: digits and the usual separators.
+pub fn phone(checker: &mut Checker, field: &str, value: &str) {
+    checker.check(
+        value.len() <= 30 && value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)),
+        field,
+        "must be a phone number",
+    );
+}

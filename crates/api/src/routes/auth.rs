@@ -1,14 +1,14 @@
 //! Login, logout, the caller's own account, password change and two-factor setup.
 
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Authn, CSRF_COOKIE, ClientInfo, Json, Restriction, SESSION_COOKIE};
+use crate::extract::{Authn, CSRF_COOKIE, ClientInfo, Json, Restriction, SESSION_COOKIE, person};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use haidang_auth::{Totp, check_policy, new_secret};
-use haidang_core::{Permission, Role};
+use haidang_core::Permission;
 use haidang_store::{AuditCtx, Change, Grant, LoginFailure, UnitRef, UserPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -193,26 +193,7 @@ async fn login(
             client.user_agent.as_deref(),
         )
         .await?;
-    let user = state.store.user(creds.user_id).await?;
-    let caps = state.store.capabilities(user.id).await?;
-    let roles: Vec<Role> = caps.iter().map(|(r, _)| *r).collect();
-    let authn = Authn {
-        principal: haidang_core::Principal {
-            kind: haidang_core::PrincipalKind::User { id: user.id, username: user.username.clone() },
-            capabilities: caps.into_iter().map(|(_, c)| c).collect(),
-        },
-        restriction: if user.must_change_password {
-            Some(Restriction::PasswordChange)
-        } else if !state.config.demo && !user.totp_enabled && roles.iter().any(|r| r.requires_totp()) {
-            Some(Restriction::TotpSetup)
-        } else {
-            None
-        },
-        user: Some(user),
-        roles,
-        session_hash: Some(session.hash.clone()),
-        client,
-    };
+    let authn = person(&state, creds.user_id, session.hash.clone(), client).await?;
     let body = me_of(&state, &authn)?;
     let mut headers = HeaderMap::new();
     for c in session_cookies(&state, Some((&session.value, &csrf.value))) {

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use haidang_core::validation::{Checker, text};
+use haidang_core::validation::{Checker, email, phone, text};
 use haidang_core::{OrgUnitId, OrgUnitType, Permission};
 use haidang_store::{BoundaryKind, Contact, NewOrgUnit, OrgUnit, OrgUnitFilter, OrgUnitPatch, Page, UnitRef};
 use serde::{Deserialize, Serialize};
@@ -235,18 +235,10 @@ pub struct UnitCreate {
 
 fn check_contact(check: &mut Checker, c: &Contact) {
     if let Some(p) = &c.phone {
-        check.check(
-            p.len() <= 30 && p.chars().all(|ch| ch.is_ascii_digit() || " +-().".contains(ch)),
-            "contact.phone",
-            "must be a phone number",
-        );
+        phone(check, "contact.phone", p);
     }
     if let Some(e) = &c.email {
-        check.check(
-            e.len() <= 254 && e.contains('@') && !e.contains(char::is_whitespace),
-            "contact.email",
-            "must be an e-mail address",
-        );
+        email(check, "contact.email", e);
     }
     if let Some(a) = &c.address {
         check.check(a.chars().count() <= 300, "contact.address", "must be at most 300 characters");

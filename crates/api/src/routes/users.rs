@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use haidang_auth::check_policy;
-use haidang_core::validation::{Checker, text};
+use haidang_core::validation::{self, Checker, text};
 use haidang_core::{FieldCode, GrantId, OrgUnitId, Permission, Role, UserId};
 use haidang_store::{Grant, NewUser, Page, User, UserFilter, UserPatch};
 use serde::Deserialize;
@@ -100,18 +100,10 @@ fn check_username(check: &mut Checker, u: &str) {
 
 fn check_contact(check: &mut Checker, email: Option<&str>, phone: Option<&str>) {
     if let Some(e) = email {
-        check.check(
-            e.len() <= 254 && e.contains('@') && !e.contains(char::is_whitespace),
-            "email",
-            "must be an e-mail address",
-        );
+        validation::email(check, "email", e);
     }
     if let Some(p) = phone {
-        check.check(
-            p.len() <= 30 && p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)),
-            "phone",
-            "must be a phone number",
-        );
+        validation::phone(check, "phone", p);
     }
 }
 
