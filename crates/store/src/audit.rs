@@ -217,58 +217,65 @@ pub(crate) async fn append(
     Ok(())
 }
 
-type AuditRow = (
-    i64,
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: String,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    object_type: String,
+    object_id: Option<String>,
+    unit_id: Option<i64>,
+    summary: String,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    request_id: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl AuditRow {
+    fn actor(&self) -> Actor {
+        Actor { kind: self.actor_kind.clone(), id: self.actor_id, name: self.actor_name.clone() }
+    }
+
+    /// The hash this entry must carry if nothing was changed after it was written.
+    fn expected_hash(&self, prev: &str) -> String {
+        Hashed {
+            at: &self.at,
+            actor: &self.actor(),
+            action: &self.action,
+            object_type: &self.object_type,
+            object_id: self.object_id.as_deref(),
+            unit_id: self.unit_id,
+            summary: &self.summary,
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            request_id: self.request_id.as_deref(),
+        }
+        .hash(prev)
+    }
+}
 
 const AUDIT_COLUMNS: &str = "a.id, a.at, a.actor_kind, a.actor_id, a.actor_name, a.action, a.object_type, \
      a.object_id, a.unit_id, a.summary, a.ip, a.user_agent, a.request_id, a.prev_hash, a.hash";
 
 fn entry(row: AuditRow) -> Result<AuditEntry, StoreError> {
-    let (
-        id,
-        at,
-        kind,
-        actor_id,
-        actor_name,
-        action,
-        object_type,
-        object_id,
-        unit_id,
-        summary,
-        ip,
-        ua,
-        rid,
-        _prev,
-        hash,
-    ) = row;
     Ok(AuditEntry {
-        id: AuditId(id),
-        at: parse(&at)?,
-        actor: Actor { kind, id: actor_id, name: actor_name },
-        action,
-        object_type,
-        object_id,
-        unit_id: unit_id.map(OrgUnitId),
-        summary: serde_json::from_str(&summary).unwrap_or(Value::String(summary)),
-        ip,
-        user_agent: ua,
-        request_id: rid,
-        hash,
+        id: AuditId(row.id),
+        at: parse(&row.at)?,
+        actor: row.actor(),
+        action: row.action,
+        object_type: row.object_type,
+        object_id: row.object_id,
+        unit_id: row.unit_id.map(OrgUnitId),
+        summary: serde_json::from_str(&row.summary).unwrap_or(Value::String(row.summary)),
+        ip: row.ip,
+        user_agent: row.user_agent,
+        request_id: row.request_id,
+        hash: row.hash,
     })
 }
 
@@ -350,41 +357,10 @@ impl Store {
         while let Some(row) = rows.next().await {
             let row = row?;
             entries += 1;
-            let (
-                id,
-                at,
-                kind,
-                actor_id,
-                actor_name,
-                action,
-                object_type,
-                object_id,
-                unit_id,
-                summary,
-                ip,
-                ua,
-                rid,
-                stored_prev,
-                hash,
-            ) = row;
-            let actor = Actor { kind, id: actor_id, name: actor_name };
-            let expected = Hashed {
-                at: &at,
-                actor: &actor,
-                action: &action,
-                object_type: &object_type,
-                object_id: object_id.as_deref(),
-                unit_id,
-                summary: &summary,
-                ip: ip.as_deref(),
-                user_agent: ua.as_deref(),
-                request_id: rid.as_deref(),
+            if row.prev_hash != prev || row.expected_hash(&prev) != row.hash {
+                return Ok(ChainCheck { ok: false, entries, first_bad_id: Some(row.id) });
             }
-            .hash(&prev);
-            if stored_prev != prev || expected != hash {
-                return Ok(ChainCheck { ok: false, entries, first_bad_id: Some(id) });
-            }
-            prev = hash;
+            prev = row.hash;
         }
         Ok(ChainCheck { ok: true, entries, first_bad_id: None })
     }
