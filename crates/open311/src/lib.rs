@@ -1,0 +1,1 @@
+//! Open311 GeoReport v2 wire formats (JSON and XML), request parsing and errors.

@@ -1,0 +1,1 @@
+//! Following work: assignment, acknowledgement, deadlines on the working calendar, reminders, escalation, timeline.
