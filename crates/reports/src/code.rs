@@ -29,7 +29,7 @@ impl TrackingCode {
         let cleaned: String =
             s.chars().filter(|c| !matches!(c, ' ' | '-' | '.')).map(|c| c.to_ascii_uppercase()).collect();
         let body = cleaned.strip_prefix(PREFIX)?;
-        (body.len() == RANDOM_LEN && body.bytes().all(|b| ALPHABET.contains(&b))).then(|| TrackingCode(cleaned))
+        (body.len() == RANDOM_LEN && body.bytes().all(|b| ALPHABET.contains(&b))).then_some(TrackingCode(cleaned))
     }
 
     pub fn as_str(&self) -> &str {
