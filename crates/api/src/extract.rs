@@ -276,7 +276,20 @@ pub mod perm {
             }
         )*};
     }
-    perms!(OrgRead, OrgWrite, UsersRead, UsersWrite, AuditRead, DutyRead, DutyWrite, TokensManage);
+    perms!(
+        OrgRead,
+        OrgWrite,
+        UsersRead,
+        UsersWrite,
+        AuditRead,
+        DutyRead,
+        DutyWrite,
+        TokensManage,
+        ReportsRead,
+        ReportsHandle,
+        ReportsDispatch,
+        ReportsAdmin
+    );
 }
 
 /// The caller, who holds `P` somewhere; the handler still checks the object's unit with

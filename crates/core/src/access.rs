@@ -32,10 +32,22 @@ pub enum Permission {
     DutyWrite,
     #[serde(rename = "tokens.manage")]
     TokensManage,
+    /// See citizen reports of units in scope.
+    #[serde(rename = "reports.read")]
+    ReportsRead,
+    /// Accept, return, update and resolve reports assigned to a unit in scope.
+    #[serde(rename = "reports.handle")]
+    ReportsHandle,
+    /// The IOC's part: verify, reject, merge, assign, transfer, approve, publish, close, reopen.
+    #[serde(rename = "reports.dispatch")]
+    ReportsDispatch,
+    /// Report categories, the working calendar, Open311 clients, citizens' privacy requests.
+    #[serde(rename = "reports.admin")]
+    ReportsAdmin,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 12] = [
         Self::OrgRead,
         Self::OrgWrite,
         Self::UsersRead,
@@ -44,6 +56,10 @@ impl Permission {
         Self::DutyRead,
         Self::DutyWrite,
         Self::TokensManage,
+        Self::ReportsRead,
+        Self::ReportsHandle,
+        Self::ReportsDispatch,
+        Self::ReportsAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +72,10 @@ impl Permission {
             Self::DutyRead => "duty.read",
             Self::DutyWrite => "duty.write",
             Self::TokensManage => "tokens.manage",
+            Self::ReportsRead => "reports.read",
+            Self::ReportsHandle => "reports.handle",
+            Self::ReportsDispatch => "reports.dispatch",
+            Self::ReportsAdmin => "reports.admin",
         }
     }
 
@@ -123,10 +143,10 @@ impl Role {
         use Permission::*;
         match self {
             Self::Administrator => &Permission::ALL,
-            Self::Leader => &[OrgRead, UsersRead, DutyRead, AuditRead],
-            Self::Operator => &[OrgRead, UsersRead, DutyRead, DutyWrite],
-            Self::Specialist => &[OrgRead],
-            Self::CommuneOfficer => &[OrgRead, UsersRead],
+            Self::Leader => &[OrgRead, UsersRead, DutyRead, AuditRead, ReportsRead],
+            Self::Operator => &[OrgRead, UsersRead, DutyRead, DutyWrite, ReportsRead, ReportsHandle, ReportsDispatch],
+            Self::Specialist => &[OrgRead, ReportsRead, ReportsHandle],
+            Self::CommuneOfficer => &[OrgRead, UsersRead, ReportsRead, ReportsHandle],
             Self::SocAnalyst => &[OrgRead, DutyRead, AuditRead],
         }
     }

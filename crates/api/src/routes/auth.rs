@@ -72,6 +72,12 @@ fn modules(permissions: &[Permission]) -> Vec<&'static str> {
     if has(Permission::TokensManage) {
         m.push("tokens");
     }
+    if has(Permission::ReportsRead) {
+        m.extend(["reports", "reports-stats"]);
+    }
+    if has(Permission::ReportsAdmin) {
+        m.push("reports-admin");
+    }
     m.extend(["profile", "api-docs"]);
     m
 }

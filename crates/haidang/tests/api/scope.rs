@@ -120,13 +120,13 @@ async fn department_specialist_sees_the_province_but_cannot_administer_it() {
 #[tokio::test]
 async fn every_demo_role_logs_in_and_sees_what_its_grant_allows() {
     let expectations: [(&str, &[&str], &[&str]); 7] = [
-        ("admin", &["org", "users", "duty", "audit", "tokens"], &[]),
-        ("leader", &["org", "users", "duty", "audit"], &["tokens"]),
-        ("operator", &["org", "users", "duty"], &["audit", "tokens"]),
-        ("specialist", &["org"], &["users", "duty", "audit", "tokens"]),
-        ("commune", &["org", "users"], &["duty", "audit", "tokens"]),
-        ("commune2", &["org", "users"], &["duty", "audit", "tokens"]),
-        ("soc", &["org", "duty", "audit"], &["users", "tokens"]),
+        ("admin", &["org", "users", "duty", "audit", "tokens", "reports", "reports-admin"], &[]),
+        ("leader", &["org", "users", "duty", "audit", "reports", "reports-stats"], &["tokens", "reports-admin"]),
+        ("operator", &["org", "users", "duty", "reports"], &["audit", "tokens", "reports-admin"]),
+        ("specialist", &["org", "reports"], &["users", "duty", "audit", "tokens"]),
+        ("commune", &["org", "users", "reports"], &["duty", "audit", "tokens", "reports-admin"]),
+        ("commune2", &["org", "users", "reports"], &["duty", "audit", "tokens"]),
+        ("soc", &["org", "duty", "audit"], &["users", "tokens", "reports"]),
     ];
     for (user, has, lacks) in expectations {
         let s = login(user).await;
