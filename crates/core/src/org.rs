@@ -169,6 +169,11 @@ impl OrgTree {
         out
     }
 
+    /// The unit and every unit below it, in no particular order.
+    pub fn subtree(&self, root: OrgUnitId) -> Vec<OrgUnitId> {
+        self.parent.keys().copied().filter(|u| self.is_within(*u, root)).collect()
+    }
+
     /// Would making `parent` the parent of `unit` create a cycle?
     pub fn would_cycle(&self, unit: OrgUnitId, parent: OrgUnitId) -> bool {
         self.is_within(parent, unit)

@@ -18,11 +18,14 @@ mod duty;
 mod error;
 mod model;
 mod org;
+mod report_setup;
+mod reports;
 mod sessions;
 mod settings;
 mod time;
 mod tokens;
 mod users;
+mod work;
 
 pub use audit::{Actor, AuditCtx, AuditEntry, AuditFilter, ChainCheck, Change};
 pub use backup::{BackupInfo, restore_archive};
@@ -30,8 +33,14 @@ pub use cursor::{Cursor, Page};
 pub use error::StoreError;
 pub use model::*;
 pub use org::{NewOrgUnit, OrgUnitFilter, OrgUnitPatch};
+pub use reports::{
+    Attachment, ContactDetails, DeadlineFilter, NewAttachment, NewReport, PublicFilter, Report, ReportFilter, ReportSet,
+    ReportSort, ReportStats, ReportStep, ScopeEntry, StatsFilter, StatsGroup,
+};
+pub use report_setup::{CalendarDay, CalendarDayKind, Category, CategoryInput, Open311Client};
 pub use tokens::NewToken;
 pub use users::{LoginFailure, NewUser, UserFilter, UserPatch};
+pub use work::{Handler, NewEvent, NewNotice, Notice, WorkEvent, WorkItem, WorkState};
 
 use haidang_core::{Clock, OrgTree, OrgUnitId};
 use sqlx::SqlitePool;
