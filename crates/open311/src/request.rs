@@ -151,8 +151,9 @@ pub fn parse_new_request(fields: Vec<(String, String)>) -> Result<NewRequest, Ve
     let description = text("description");
     let media_url = text("media_url");
 
+    let given = |name: &str| scalars.get(name).and_then(|v| present(v)).is_some();
     // A code refused for its characters already has its error.
-    if scalars.get("service_code").and_then(|v| present(v)).is_none() {
+    if !given("service_code") {
         errors.push(Error::bad_param("service_code", "required"));
     }
     let lat_long = match (lat, long) {
@@ -170,10 +171,8 @@ pub fn parse_new_request(fields: Vec<(String, String)>) -> Result<NewRequest, Ve
             None
         }
         (None, None) => {
-            if address_string.is_none()
-                && address_id.is_none()
-                && !["lat", "long"].iter().any(|n| scalars.contains_key(n))
-            {
+            // A location refused for its characters already has its error.
+            if !["address_string", "address_id", "lat", "long"].iter().any(|name| given(name)) {
                 errors
                     .push(Error::bad_param("lat", "required with long, unless address_string or address_id is given"));
             }
