@@ -110,7 +110,7 @@ pub fn parse_new_request(fields: Vec<(String, String)>) -> Result<NewRequest, Ve
             if repeated {
                 given_twice.insert(format!("attribute[{code}]"));
             } else if let Some(value) = present(&value) {
-                match check_text(&name, value, true) {
+                match check_text(&shown(&name), value, true) {
                     Ok(()) => attributes.entry(code.to_owned()).or_default().push(value.to_owned()),
                     Err(error) => errors.push(error),
                 }
