@@ -11,6 +11,15 @@ import { OrgPage } from './pages/OrgPage';
 import { ChangePasswordPage, ProfilePage, TotpSetupPage } from './pages/ProfilePage';
 import { TokensPage } from './pages/TokensPage';
 import { UsersPage } from './pages/UsersPage';
+import { NewReportPage } from './pages/public/NewReportPage';
+import { PortalPage } from './pages/public/PortalPage';
+import { PublicLayout } from './pages/public/PublicLayout';
+import { PublicReportPage } from './pages/public/PublicReportPage';
+import { TrackPage } from './pages/public/TrackPage';
+import { AdminPage as ReportsAdminPage } from './pages/reports/AdminPage';
+import { ReportDetailPage } from './pages/reports/ReportDetailPage';
+import { ReportsPage } from './pages/reports/ReportsPage';
+import { StatsPage as ReportsStatsPage } from './pages/reports/StatsPage';
 import { Link, matchPath, navigate, useLocation } from './router';
 
 interface Route {
@@ -18,6 +27,20 @@ interface Route {
   module: ModuleName;
   render: (params: Record<string, string>) => ReactNode;
 }
+
+const positiveId = (s: string | undefined): number | null => {
+  const id = Number(s);
+  return Number.isInteger(id) && id > 0 ? id : null;
+};
+
+/** Citizens' pages: no login, their own light layout. */
+const PUBLIC_ROUTES: { path: string; render: (params: Record<string, string>) => ReactNode }[] = [
+  { path: '/p', render: () => <PortalPage /> },
+  { path: '/p/new', render: () => <NewReportPage /> },
+  { path: '/p/track', render: () => <TrackPage code={null} /> },
+  { path: '/p/track/:code', render: (p) => <TrackPage key={p.code} code={p.code ?? null} /> },
+  { path: '/p/reports/:id', render: (p) => <PublicReportPage id={positiveId(p.id)} /> },
+];
 
 const ROUTES: Route[] = [
   { path: '/', module: 'home', render: () => <HomePage /> },
@@ -35,6 +58,10 @@ const ROUTES: Route[] = [
   { path: '/admin/tokens', module: 'tokens', render: () => <TokensPage /> },
   { path: '/audit', module: 'audit', render: () => <AuditPage /> },
   { path: '/profile', module: 'profile', render: () => <ProfilePage /> },
+  { path: '/reports', module: 'reports', render: () => <ReportsPage /> },
+  { path: '/reports/stats', module: 'reports-stats', render: () => <ReportsStatsPage /> },
+  { path: '/reports/admin', module: 'reports-admin', render: () => <ReportsAdminPage /> },
+  { path: '/reports/:id', module: 'reports', render: (p) => <ReportDetailPage key={p.id} id={positiveId(p.id)} /> },
 ];
 
 function Redirect({ to }: { to: string }) {
@@ -66,6 +93,11 @@ export function App() {
         <Spinner />
       </div>
     );
+  }
+
+  for (const r of PUBLIC_ROUTES) {
+    const params = matchPath(r.path, pathname);
+    if (params) return <PublicLayout>{r.render(params)}</PublicLayout>;
   }
 
   if (pathname === '/login') {

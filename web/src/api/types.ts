@@ -11,7 +11,10 @@ export type ModuleName =
   | 'audit'
   | 'tokens'
   | 'profile'
-  | 'api-docs';
+  | 'api-docs'
+  | 'reports'
+  | 'reports-stats'
+  | 'reports-admin';
 
 export type RoleCode =
   | 'administrator'

@@ -3,6 +3,7 @@ import type { ModuleName } from '../api/types';
 import { useApp } from '../app/AppContext';
 import { useLiveState } from '../app/hooks';
 import { Link, useLocation } from '../router';
+import { AlarmBanner } from './AlarmBanner';
 import { Icon } from './Icons';
 
 /** Where each module lives. `api-docs` is served by the server, outside the app. */
@@ -15,9 +16,24 @@ export const MODULE_PATHS: Record<ModuleName, string> = {
   audit: '/audit',
   profile: '/profile',
   'api-docs': '/api/docs',
+  reports: '/reports',
+  'reports-stats': '/reports/stats',
+  'reports-admin': '/reports/admin',
 };
 
-export const NAV_ORDER: ModuleName[] = ['home', 'org', 'duty', 'users', 'tokens', 'audit', 'profile', 'api-docs'];
+export const NAV_ORDER: ModuleName[] = [
+  'home',
+  'reports',
+  'reports-stats',
+  'org',
+  'duty',
+  'users',
+  'tokens',
+  'audit',
+  'reports-admin',
+  'profile',
+  'api-docs',
+];
 
 export function Logo({ size = 32 }: { size?: number }) {
   // A lighthouse ("hải đăng") with its beam.
@@ -101,9 +117,15 @@ export function DemoBanner() {
   );
 }
 
-function isActive(pathname: string, to: string): boolean {
+function matches(pathname: string, to: string): boolean {
   if (to === '/') return pathname === '/';
   return pathname === to || pathname.startsWith(to + '/');
+}
+
+/** Whether `to` is the most specific module path containing `pathname` (/reports vs /reports/stats). */
+function isActive(pathname: string, to: string): boolean {
+  if (!matches(pathname, to)) return false;
+  return !Object.values(MODULE_PATHS).some((p) => p.length > to.length && matches(pathname, p));
 }
 
 export function Layout({ children }: { children: ReactNode }) {
@@ -202,6 +224,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </div>
       </header>
       {demo && <DemoBanner />}
+      {me?.modules.includes('reports') && <AlarmBanner />}
       <main id="main" tabIndex={-1} className="main">
         {children}
       </main>

@@ -1,13 +1,6 @@
-import L from 'leaflet';
-import iconRetinaUrl from 'leaflet/dist/images/marker-icon-2x.png';
-import iconUrl from 'leaflet/dist/images/marker-icon.png';
-import shadowUrl from 'leaflet/dist/images/marker-shadow.png';
 import { useEffect, useRef } from 'react';
 import type { Boundary, OrgUnitType, UnitFeature, UnitFeatureCollection } from '../api/types';
-
-// Leaflet looks for its marker images next to its CSS; point it at the files Vite bundled.
-L.Icon.Default.imagePath = '';
-L.Icon.Default.mergeOptions({ iconUrl, iconRetinaUrl, shadowUrl });
+import { L } from './leafletSetup';
 
 export interface MapCentre {
   id: number;

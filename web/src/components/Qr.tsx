@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { encode } from 'uqr';
 
 /** A QR code drawn as SVG, computed in the browser (nothing leaves the page). */
-export function Qr({ text, size = 192, label }: { text: string; size?: number; label: string }) {
+export function Qr({ text, size = 192, label, testId = 'totp-qr' }: { text: string; size?: number; label: string; testId?: string }) {
   const path = useMemo(() => {
     const { data, size: n } = encode(text, { ecc: 'M', border: 2 });
     let d = '';
@@ -22,7 +22,7 @@ export function Qr({ text, size = 192, label }: { text: string; size?: number; l
       aria-label={label}
       shapeRendering="crispEdges"
       className="qr"
-      data-testid="totp-qr"
+      data-testid={testId}
     >
       <rect width={path.n} height={path.n} fill="#fff" />
       <path d={path.d} fill="#000" />

@@ -4,7 +4,7 @@ import type { Me } from '../api/types';
 import { useApp } from '../app/AppContext';
 import { Notice } from '../components/Forms';
 import { DemoBanner, LangSwitch, Logo } from '../components/Layout';
-import { navigate, useLocation } from '../router';
+import { Link, navigate, useLocation } from '../router';
 
 /** Only same-site paths are accepted as the place to return to. */
 export function safeNext(next: string | null): string {
@@ -190,6 +190,20 @@ export function LoginPage() {
           </form>
           <p className="login-footer muted small">{t('login.footer')}</p>
         </div>
+        <nav className="login-public card" aria-label={t('public.nav')} data-testid="login-public">
+          <p className="small">{t('public.loginIntro')}</p>
+          <div className="row-actions">
+            <Link to="/p/new" className="btn btn-primary" data-testid="login-public-new">
+              {t('public.navNew')}
+            </Link>
+            <Link to="/p/track" className="btn" data-testid="login-public-track">
+              {t('public.navTrack')}
+            </Link>
+            <Link to="/p" className="btn btn-ghost" data-testid="login-public-portal">
+              {t('public.navPortal')}
+            </Link>
+          </div>
+        </nav>
         <p className="login-links small">
           <a href="/api/docs">{t('app.apiDocs')}</a>
           {config?.version && <span className="muted"> · {t('app.version', { version: config.version })}</span>}
