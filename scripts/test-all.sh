@@ -9,12 +9,13 @@ root=$(pwd)
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Tools"
-if [ ! -x /usr/bin/chromium ]; then
+# python3-aiosmtpd is the real SMTP server the haidang-notify tests send e-mail through.
+if [ ! -x /usr/bin/chromium ] || ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium python3-aiosmtpd >/dev/null
   else
-    echo "Chromium is missing: run 'sudo apt-get install chromium' (the browser tests need /usr/bin/chromium)" >&2
+    echo "Chromium or python3-aiosmtpd is missing: run 'sudo apt-get install chromium python3-aiosmtpd' (the browser tests need /usr/bin/chromium, the e-mail tests an SMTP server)" >&2
     exit 1
   fi
 fi

@@ -34,10 +34,14 @@ export async function launchBrowser() {
   });
 }
 
-/** A fresh context (no cookies, no localStorage) in the given viewport. */
-export async function newPage(browser, viewportName) {
+/**
+ * A fresh context (no cookies, no localStorage) in the given viewport; `extra` adds context
+ * options (e.g. `geolocation` and `permissions`).
+ */
+export async function newPage(browser, viewportName, extra = {}) {
   const context = await browser.newContext({
     ...VIEWPORTS[viewportName],
+    ...extra,
     baseURL: BASE_URL,
     locale: 'vi-VN',
     timezoneId: 'Asia/Ho_Chi_Minh',
