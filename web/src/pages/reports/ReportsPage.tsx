@@ -25,8 +25,10 @@ import { useCategories } from './common';
 /** `/reports`: the work queue. */
 export function ReportsPage() {
   const { t, td, locale, can } = useApp();
-  const { search } = useLocation();
-  const filters = useMemo(() => filtersFromSearch(search), [search]);
+  const { href } = useLocation();
+  // Memoised on the query string: `useLocation` gives a new URLSearchParams on every render.
+  const qs = href.includes('?') ? href.slice(href.indexOf('?')) : '';
+  const filters = useMemo(() => filtersFromSearch(new URLSearchParams(qs)), [qs]);
   const [draft, setDraft] = useState<ReportFilters>(filters);
   const [draftFor, setDraftFor] = useState(filters);
   if (draftFor !== filters) {
