@@ -123,3 +123,67 @@ async fn backup_restores_into_a_new_directory() {
     std::fs::write(&junk, b"not a backup").unwrap();
     assert!(restore_archive(&junk, tempfile::tempdir().unwrap().path(), false).is_err());
 }
+
+#[tokio::test]
+async fn backup_carries_the_attachments() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = store_at(dir.path()).await;
+    let ctx = AuditCtx::system("test");
+    store.create_org_unit(&ctx, unit("52", "Tỉnh Gia Lai", OrgUnitType::Province, None)).await.unwrap();
+    let sha = "ab".to_owned() + &"0123456789abcdef".repeat(4)[2..];
+    let photo: Vec<u8> = (0..5000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let shard = dir.path().join("media/ab");
+    std::fs::create_dir_all(&shard).unwrap();
+    std::fs::write(shard.join(format!("{sha}.jpg")), &photo).unwrap();
+    std::fs::write(shard.join(format!("{sha}.thumb.jpg")), b"thumb").unwrap();
+    // A write cut short by a crash: nothing references it, so it stays behind.
+    std::fs::write(shard.join(format!(".tmp-{sha}.jpg-1-1")), b"partial").unwrap();
+
+    let archive = dir.path().join("b/backup.tar.gz");
+    let info = store.backup(&archive, "test").await.unwrap();
+    assert_eq!((info.media_files, info.media_bytes), (2, photo.len() as u64 + 5));
+    let target = tempfile::tempdir().unwrap();
+    let restored_info = restore_archive(&archive, target.path(), false).unwrap();
+    assert_eq!(restored_info.media_files, 2);
+    let restored = target.path().join("media/ab");
+    assert_eq!(std::fs::read(restored.join(format!("{sha}.jpg"))).unwrap(), photo);
+    assert_eq!(std::fs::read(restored.join(format!("{sha}.thumb.jpg"))).unwrap(), b"thumb");
+    assert_eq!(std::fs::read_dir(&restored).unwrap().count(), 2);
+    assert!(!target.path().join(".restore").exists());
+    let (reopened, _) = store_at(target.path()).await;
+    assert_eq!(reopened.root_unit().await.unwrap().unwrap().name, "Tỉnh Gia Lai");
+}
+
+#[tokio::test]
+async fn archives_from_before_attachments_still_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = store_at(dir.path()).await;
+    let ctx = AuditCtx::system("test");
+    store.create_org_unit(&ctx, unit("52", "Tỉnh Gia Lai", OrgUnitType::Province, None)).await.unwrap();
+    let unpacked = tempfile::tempdir().unwrap();
+    let current = dir.path().join("current.tar.gz");
+    store.backup(&current, "test").await.unwrap();
+    restore_archive(&current, unpacked.path(), false).unwrap();
+
+    // The first format: manifest first, then the database, no media fields.
+    let old = dir.path().join("old.tar.gz");
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        std::fs::File::create(&old).unwrap(),
+        flate2::Compression::fast(),
+    ));
+    let manifest = br#"{"format":1,"created_at":"2025-07-01T01:00:00Z","app_version":"0.1.0","bytes":1}"#;
+    let mut header = tar::Header::new_gnu();
+    header.set_size(manifest.len() as u64);
+    header.set_mode(0o600);
+    header.set_cksum();
+    tar.append_data(&mut header, "manifest.json", &manifest[..]).unwrap();
+    tar.append_path_with_name(unpacked.path().join(haidang_store::DB_FILE), haidang_store::DB_FILE).unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+
+    let target = tempfile::tempdir().unwrap();
+    let info = restore_archive(&old, target.path(), false).unwrap();
+    assert_eq!((info.format, info.media_files), (1, 0));
+    assert!(!target.path().join("media").exists());
+    let (restored, _) = store_at(target.path()).await;
+    assert_eq!(restored.root_unit().await.unwrap().unwrap().name, "Tỉnh Gia Lai");
+}
