@@ -111,6 +111,12 @@ export async function openModule(page, module) {
     await byTestId(page, 'user-chip').click();
     return;
   }
+  // ... and the report settings through the reports page.
+  if (module === 'reports-admin' && !(await link.isVisible())) {
+    await byTestId(page, 'nav-reports').click();
+    await byTestId(page, 'reports-admin-link').click();
+    return;
+  }
   await link.click();
 }
 

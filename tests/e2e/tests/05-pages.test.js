@@ -19,6 +19,9 @@ const PAGES = [
   ['tokens', 'tokens-page'],
   ['audit', 'audit-page'],
   ['profile', 'profile-page'],
+  ['reports', 'reports-page'],
+  ['reports-stats', 'stats-page'],
+  ['reports-admin', 'reports-admin-page'],
 ];
 
 let browser;

@@ -35,6 +35,9 @@ export const NAV_ORDER: ModuleName[] = [
   'api-docs',
 ];
 
+/** Modules listed only in the phone menu (reached from the header, home tiles or their pages on a wide screen). */
+const SECONDARY = new Set<ModuleName>(['profile', 'api-docs', 'reports-admin']);
+
 export function Logo({ size = 32 }: { size?: number }) {
   // A lighthouse ("hải đăng") with its beam.
   return (
@@ -174,7 +177,7 @@ export function Layout({ children }: { children: ReactNode }) {
               const to = MODULE_PATHS[m];
               const label = t(`module.${m}`);
               return (
-                <li key={m} className={m === 'profile' || m === 'api-docs' ? 'nav-secondary' : undefined}>
+                <li key={m} className={SECONDARY.has(m) ? 'nav-secondary' : undefined}>
                   {m === 'api-docs' ? (
                     <a href={to} target="_blank" rel="noopener" data-testid={`nav-${m}`}>
                       <Icon name={m} />

@@ -304,8 +304,8 @@ export const en: Messages = {
   'profile.permissions': 'Permissions',
 
   // Field reports (issue 3)
-  'module.reports': 'Field reports',
-  'module.reports-stats': 'Report statistics',
+  'module.reports': 'Reports',
+  'module.reports-stats': 'Statistics',
   'module.reports-admin': 'Report settings',
   'moduleDesc.reports': 'Receive, assign, handle and answer citizens’ reports',
   'moduleDesc.reports-stats': 'On time, late, satisfaction by unit and category',

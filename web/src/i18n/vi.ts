@@ -304,8 +304,8 @@ export const vi = {
   'profile.permissions': 'Quyền',
 
   // Field reports (issue 3)
-  'module.reports': 'Phản ánh hiện trường',
-  'module.reports-stats': 'Thống kê phản ánh',
+  'module.reports': 'Phản ánh',
+  'module.reports-stats': 'Thống kê',
   'module.reports-admin': 'Cấu hình phản ánh',
   'moduleDesc.reports': 'Tiếp nhận, phân công, xử lý và trả lời phản ánh của người dân',
   'moduleDesc.reports-stats': 'Đúng hạn, trễ hạn, mức độ hài lòng theo đơn vị, lĩnh vực',

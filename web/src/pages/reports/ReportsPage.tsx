@@ -24,7 +24,7 @@ import { useCategories } from './common';
 
 /** `/reports`: the work queue. */
 export function ReportsPage() {
-  const { t, td, locale, can } = useApp();
+  const { t, td, locale, can, me } = useApp();
   const { href } = useLocation();
   // Memoised on the query string: `useLocation` gives a new URLSearchParams on every render.
   const qs = href.includes('?') ? href.slice(href.indexOf('?')) : '';
@@ -155,6 +155,16 @@ export function ReportsPage() {
       <div className="page-head">
         <h1>{t('reports.inboxTitle')}</h1>
         <div className="head-actions">
+          {me?.modules.includes('reports-stats') && (
+            <Link to="/reports/stats" className="btn btn-ghost" data-testid="reports-stats-link">
+              {t('module.reports-stats')}
+            </Link>
+          )}
+          {me?.modules.includes('reports-admin') && (
+            <Link to="/reports/admin" className="btn btn-ghost" data-testid="reports-admin-link">
+              {t('radmin.title')}
+            </Link>
+          )}
           {canDispatch && (
             <button type="button" className="btn btn-primary" onClick={() => setIntakeOpen(true)} data-testid="intake-open">
               <Icon name="plus" size={16} /> {t('intake.open')}
