@@ -133,11 +133,11 @@ export async function communeCentre(session, q, code) {
 }
 
 /** Send a report through the public API (multipart, one PNG); returns `{code, status}`. */
-export async function submitPublicReport({ categoryId, lat, lon, description, attributes }) {
+export async function submitPublicReport({ categoryId, lat, lon, description, attributes, urgent = false }) {
   const form = new FormData();
   form.append(
     'report',
-    JSON.stringify({ category_id: categoryId, description, lat, lon, consent: true, attributes }),
+    JSON.stringify({ category_id: categoryId, description, lat, lon, urgent, consent: true, attributes }),
   );
   form.append('file', new Blob([pngBuffer(32, 32, 9)], { type: 'image/png' }), 'photo.png');
   const res = await fetch(`${BASE_URL}/api/public/reports`, { method: 'POST', body: form });

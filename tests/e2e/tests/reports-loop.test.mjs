@@ -154,6 +154,36 @@ describe('field reports', () => {
     }
   });
 
+  test('an urgent report reaches the commune live: alarm banner and a new row without reloading', async () => {
+    const page = await newPage(browser, 'desktop');
+    try {
+      await login(page, 'commune');
+      await page.goto('/reports?view=all&wall=1');
+      await byTestId(page, 'reports-table').waitFor();
+      await page.locator('[data-testid="live-status"][data-state="online"]').waitFor();
+      const sent = await submitPublicReport({
+        categoryId: category.id,
+        lat: centre.lat,
+        lon: centre.lon,
+        urgent: true,
+        description: `Kiểm thử e2e khẩn ${Date.now()}: cây đổ chắn ngang đường.`,
+        attributes: requiredAttributeValues(category),
+      });
+      const banner = byTestId(page, 'alarm-banner');
+      await banner.filter({ hasText: sent.code }).waitFor();
+      const row = byTestId(page, 'report-row').filter({ hasText: sent.code });
+      await row.waitFor();
+      assert.equal(await row.locator('[data-testid="urgent-badge"]').count(), 1, 'the row carries the urgent badge');
+      await screenshot(page, 'desktop-reports-alarm-wall');
+      await banner.getByRole('link', { name: sent.code }).click();
+      await page.locator(`[data-testid="report-detail-code"]`).filter({ hasText: sent.code }).waitFor();
+      assert.equal(await byTestId(page, 'alarm-banner').count(), 0, 'the opened alarm is dismissed');
+      assert.deepEqual(page.jsErrors, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   test('another commune (Phường Pleiku) does not see a Quy Nhơn report', async () => {
     const sent = await submitPublicReport({
       categoryId: category.id,

@@ -15,6 +15,7 @@ import {
   insideBounds,
   monthGrid,
   nextDay,
+  parseAlarm,
   niceScale,
   normaliseCode,
   reportQuery,
@@ -174,5 +175,14 @@ describe('stats', () => {
   });
   it('normalises tracking codes', () => {
     expect(normaliseCode(' pa7k-3f9 qx2 ')).toBe('PA7K3F9QX2');
+  });
+});
+
+describe('alarms', () => {
+  it('reads urgent-report alarms from the live channel', () => {
+    expect(parseAlarm({ kind: 'urgent_report', id: 7, code: 'PA1', title: 'Cây đổ' })).toEqual({ kind: 'urgent_report', id: 7, code: 'PA1', title: 'Cây đổ' });
+    expect(parseAlarm({ id: 8 })).toEqual({ kind: 'urgent_report', id: 8, code: '8', title: '' });
+    expect(parseAlarm({ id: '8' })).toBeNull();
+    expect(parseAlarm(undefined)).toBeNull();
   });
 });

@@ -1,28 +1,9 @@
 import { useState } from 'react';
 import { useApp } from '../app/AppContext';
 import { useLiveTopic } from '../app/hooks';
+import { parseAlarm, type Alarm } from '../lib/reports';
 import { Link } from '../router';
 import { Icon } from './Icons';
-
-export interface Alarm {
-  kind: string;
-  id: number;
-  code: string;
-  title: string;
-}
-
-/** Read an `alarm` event's data; null if it is not an urgent-report alarm we can show. */
-export function parseAlarm(data: unknown): Alarm | null {
-  if (!data || typeof data !== 'object') return null;
-  const d = data as Record<string, unknown>;
-  if (typeof d.id !== 'number') return null;
-  return {
-    kind: typeof d.kind === 'string' ? d.kind : 'urgent_report',
-    id: d.id,
-    code: typeof d.code === 'string' ? d.code : String(d.id),
-    title: typeof d.title === 'string' ? d.title : '',
-  };
-}
 
 /**
  * Urgent reports announced on the live channel (`alarm` topic): a banner that flashes (slowly,
