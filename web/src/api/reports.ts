@@ -225,7 +225,8 @@ export interface Open311Client {
 export interface PublicPhoto {
   id: number;
   url: string;
-  thumb_url: string;
+  /** The contract says string; the server leaves it null when no thumbnail could be made. */
+  thumb_url: string | null;
   purpose: 'report' | 'result';
 }
 

@@ -341,6 +341,7 @@ export const en: Messages = {
   'reportEvent.escalated': 'Escalated',
   'reportEvent.reminder': 'Reminder',
   'reportEvent.viewed_contact': 'Contact viewed',
+  'reportEvent.rate': 'Citizen’s rating',
   'reportEvent.rating': 'Citizen’s rating',
   'reportEvent.rated': 'Citizen’s rating',
   'reportChannel.web': 'Web portal',

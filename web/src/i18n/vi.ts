@@ -341,6 +341,7 @@ export const vi = {
   'reportEvent.escalated': 'Chuyển cấp trên',
   'reportEvent.reminder': 'Nhắc việc',
   'reportEvent.viewed_contact': 'Xem thông tin liên hệ',
+  'reportEvent.rate': 'Người dân đánh giá',
   'reportEvent.rating': 'Người dân đánh giá',
   'reportEvent.rated': 'Người dân đánh giá',
   'reportChannel.web': 'Cổng trực tuyến',
