@@ -44,6 +44,15 @@ for (const vp of Object.keys(VIEWPORTS)) {
         }
         assert.equal(posted.length, 0, 'nothing sent');
 
+        // A tap on the map places the pin; the focused pin moves with the arrow keys.
+        await byTestId(page, 'pin-map').click();
+        const coords = byTestId(page, 'pin-coords');
+        await coords.waitFor();
+        const placed = await coords.innerText();
+        await byTestId(page, 'pin-marker').focus();
+        await page.keyboard.press('ArrowRight');
+        await page.waitForFunction((t) => document.querySelector('[data-testid="pin-coords"]')?.textContent !== t, placed, { timeout: 5000 });
+
         // A GIF is refused before upload; a PNG gets a preview and can be removed.
         const input = byTestId(page, 'photo-input');
         await input.setInputFiles({ name: 'hoat-hinh.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a') });

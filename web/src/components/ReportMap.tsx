@@ -171,7 +171,20 @@ export function PinMap(props: PinMapProps) {
         onChange.current(lat, lon);
       });
       m.addTo(map);
-      m.getElement()?.setAttribute('data-testid', 'pin-marker');
+      const el = m.getElement();
+      el?.setAttribute('data-testid', 'pin-marker');
+      // Keyboard: the focused pin moves 10 screen pixels per arrow key (Leaflet only pans the map).
+      el?.addEventListener('keydown', (e: KeyboardEvent) => {
+        const step: Record<string, [number, number]> = { ArrowUp: [0, -10], ArrowDown: [0, 10], ArrowLeft: [-10, 0], ArrowRight: [10, 0] };
+        const d = step[e.key];
+        if (!d) return;
+        e.preventDefault();
+        e.stopPropagation();
+        const pt = map.latLngToContainerPoint(m.getLatLng()).add(L.point(d[0], d[1]));
+        const [lat, lon] = clamp(map.containerPointToLatLng(pt));
+        m.setLatLng([lat, lon]);
+        onChange.current(lat, lon);
+      });
       markerRef.current = m;
       map.setView(value, Math.max(map.getZoom(), 15), { animate: false });
     } else {

@@ -396,7 +396,7 @@ export const en: Messages = {
   'newReport.description': 'Description',
   'newReport.descriptionHint': 'What is happening, since when, how serious (at least 10 characters).',
   'newReport.place': 'Place',
-  'newReport.placeHint': 'Tap the map or drag the pin to where it happened, or use your current location.',
+  'newReport.placeHint': 'Tap the map or drag the pin to where it happened (or focus the pin and use the arrow keys), or use your current location.',
   'newReport.pin': 'Report location',
   'newReport.useMyLocation': 'Use my location',
   'newReport.locating': 'Finding your location…',

@@ -396,7 +396,7 @@ export const vi = {
   'newReport.description': 'Mô tả',
   'newReport.descriptionHint': 'Điều gì đang xảy ra, từ khi nào, mức độ ảnh hưởng (ít nhất 10 ký tự).',
   'newReport.place': 'Vị trí',
-  'newReport.placeHint': 'Chạm vào bản đồ hoặc kéo ghim đến đúng nơi xảy ra; hoặc dùng vị trí hiện tại.',
+  'newReport.placeHint': 'Chạm vào bản đồ hoặc kéo ghim đến đúng nơi xảy ra (hoặc chọn ghim rồi dùng phím mũi tên); hoặc dùng vị trí hiện tại.',
   'newReport.pin': 'Vị trí phản ánh',
   'newReport.useMyLocation': 'Dùng vị trí của tôi',
   'newReport.locating': 'Đang xác định vị trí…',
