@@ -72,6 +72,11 @@ function Detail({ report, onChange, reload }: { report: ReportDetail; onChange: 
             <span className="muted small">{td(`reportChannel.${report.channel}`, report.channel)}</span>
             {report.confidential && <span className="badge badge-warn">{t('reports.confidential')}</span>}
           </div>
+          {report.deadline && (
+            <p className="head-deadline">
+              <DeadlineBadge deadline={report.deadline} now={now} />
+            </p>
+          )}
         </div>
       </div>
 
