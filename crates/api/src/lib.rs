@@ -7,11 +7,13 @@
 //! visibility rule of `haidang_core::access` before they are shown or changed.
 
 pub mod error;
+mod export;
 pub mod extract;
 mod live;
 mod metrics;
 mod middleware;
 mod places;
+pub mod reports;
 pub mod routes;
 mod state;
 mod web;
@@ -49,6 +51,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "audit", description = "The audit log"),
         (name = "live", description = "Live updates (Server-Sent Events)"),
         (name = "ops", description = "Health, readiness, metrics, UI configuration"),
+        (name = "reports", description = "Citizen field reports: queues, workflow, statistics, set-up"),
+        (name = "public", description = "The citizen's side: report form, tracking, public portal (no account)"),
     ),
     components(schemas(error::Problem)),
     modifiers(&Security)
@@ -86,6 +90,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::audit::router())
         .merge(routes::events::router())
         .merge(routes::ops::router())
+        .merge(routes::reports::router())
+        .merge(routes::report_setup::router())
+        .merge(routes::public::router())
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
@@ -96,13 +103,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole application: API, docs, web UI, and the layers every request passes.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    // Uploads are bounded per route (`reports::upload::MAX_UPLOAD_BYTES`); every other body by
+    // `max_body`, which the extractors enforce through `DefaultBodyLimit`.
+    let max_request = max_body.max(reports::upload::MAX_UPLOAD_BYTES);
     let timeout = state.config.request_timeout;
     let (api, openapi) = api_routes().split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(middleware::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_request))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(axum::middleware::from_fn(middleware::problems))
         .layer(axum::middleware::from_fn(middleware::security_headers))

@@ -3,6 +3,7 @@
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::places::Places;
+use crate::reports::{Reports, ReportsConfig};
 use haidang_auth::{LoginLimiter, PasswordHasher};
 use haidang_core::{Clock, OrgTree};
 use haidang_store::{Store, StoreError};
@@ -30,6 +31,9 @@ pub struct ApiConfig {
     pub login_attempts_per_minute: usize,
     pub tile_url: Option<String>,
     pub tile_attribution: String,
+    /// Where citizens reach the server (for links in e-mails), e.g. `https://ioc.gialai.gov.vn`.
+    pub public_url: Option<String>,
+    pub reports: ReportsConfig,
 }
 
 impl Default for ApiConfig {
@@ -46,6 +50,8 @@ impl Default for ApiConfig {
             login_attempts_per_minute: 10,
             tile_url: Some("https://tile.openstreetmap.org/{z}/{x}/{y}.png".into()),
             tile_attribution: "© OpenStreetMap contributors".into(),
+            public_url: None,
+            reports: ReportsConfig::default(),
         }
     }
 }
@@ -62,6 +68,7 @@ pub struct Inner {
     pub login_by_user: LoginLimiter,
     pub live: Live,
     pub metrics: Metrics,
+    pub reports: Reports,
     tree: RwLock<Arc<OrgTree>>,
     places: RwLock<Arc<Places>>,
 }
@@ -80,6 +87,7 @@ impl AppState {
     pub async fn new(store: Store, config: ApiConfig, hasher: PasswordHasher) -> Result<Self, StoreError> {
         let clock = store.clock().clone();
         let per_minute = config.login_attempts_per_minute.max(1);
+        let reports = Reports::new(&store, config.reports.clone()).await?;
         let state = AppState(Arc::new(Inner {
             clock,
             config,
@@ -89,6 +97,7 @@ impl AppState {
             login_by_user: LoginLimiter::new(per_minute, Duration::from_secs(60)),
             live: Live::new(),
             metrics: Metrics::new(),
+            reports,
             tree: RwLock::new(Arc::new(OrgTree::default())),
             places: RwLock::new(Arc::new(Places::default())),
             store,
@@ -111,6 +120,6 @@ impl AppState {
         let places = Places::load(&self.store).await?;
         *self.tree.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tree);
         *self.places.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(places);
-        Ok(())
+        self.reports.reload(&self.store).await
     }
 }

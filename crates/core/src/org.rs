@@ -169,6 +169,13 @@ impl OrgTree {
         out
     }
 
+    /// Units without a parent (a province has one), in id order.
+    pub fn roots(&self) -> Vec<OrgUnitId> {
+        let mut roots: Vec<OrgUnitId> = self.parent.iter().filter(|(_, p)| p.is_none()).map(|(u, _)| *u).collect();
+        roots.sort();
+        roots
+    }
+
     /// The unit and every unit below it, in no particular order.
     pub fn subtree(&self, root: OrgUnitId) -> Vec<OrgUnitId> {
         self.parent.keys().copied().filter(|u| self.is_within(*u, root)).collect()

@@ -36,3 +36,20 @@ pub use boundaries::{BoundaryFeature, FeatureError, GeoError, RingProblem, parse
 pub use dataset::{Commune, CommuneKind, DatasetError, Province, province, provinces};
 pub use geo;
 pub use index::AreaIndex;
+
+/// Great-circle distance in metres between two WGS84 points (haversine; accurate to about
+/// 0.5 %, plenty for "is this the same pothole").
+pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    use geo::{Distance, Haversine, Point};
+    Haversine.distance(Point::new(lon1, lat1), Point::new(lon2, lat2))
+}
+
+#[cfg(test)]
+mod distance_tests {
+    #[test]
+    fn a_degree_of_latitude_is_about_111_km() {
+        let d = super::distance_m(13.0, 108.0, 14.0, 108.0);
+        assert!((d - 111_195.0).abs() < 200.0, "{d}");
+        assert_eq!(super::distance_m(13.0, 108.0, 13.0, 108.0), 0.0);
+    }
+}

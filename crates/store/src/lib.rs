@@ -33,14 +33,14 @@ pub use cursor::{Cursor, Page};
 pub use error::StoreError;
 pub use model::*;
 pub use org::{NewOrgUnit, OrgUnitFilter, OrgUnitPatch};
+pub use report_setup::{Category, CategoryInput, Open311Client};
 pub use reports::{
-    Attachment, ContactDetails, DeadlineFilter, NewAttachment, NewReport, PublicFilter, Report, ReportFilter, ReportSet,
-    ReportSort, ReportStats, ReportStep, ScopeEntry, StatsFilter, StatsGroup,
+    Attachment, ContactDetails, DeadlineFilter, NewAttachment, NewReport, PublicFilter, Report, ReportFilter,
+    ReportSet, ReportSort, ReportStats, ReportStep, ScopeEntry, StatsFilter, StatsGroup,
 };
-pub use report_setup::{CalendarDay, CalendarDayKind, Category, CategoryInput, Open311Client};
 pub use tokens::NewToken;
 pub use users::{LoginFailure, NewUser, UserFilter, UserPatch};
-pub use work::{Handler, NewEvent, NewNotice, Notice, WorkEvent, WorkItem, WorkState};
+pub use work::{Handler, NewEvent, NewNotice, Notice, WorkEvent, WorkItem, WorkUpdate};
 
 use haidang_core::{Clock, OrgTree, OrgUnitId};
 use sqlx::SqlitePool;

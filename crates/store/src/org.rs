@@ -414,3 +414,22 @@ fn push_unit_filter(qb: &mut QueryBuilder<'_, Sqlite>, f: &OrgUnitFilter) {
         push_scope(qb, "u.id", roots);
     }
 }
+
+impl Store {
+    /// The extent of the centres of a unit and the units below it: `[[south, west], [north, east]]`,
+    /// padded by a little over 5 km so that border communes fit on the map.
+    pub async fn unit_bounds(&self, unit: Option<OrgUnitId>) -> Result<Option<[[f64; 2]; 2]>, StoreError> {
+        let Some(unit) = unit else { return Ok(None) };
+        let row: (Option<f64>, Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
+            "SELECT MIN(u.lat), MIN(u.lon), MAX(u.lat), MAX(u.lon) FROM org_units u JOIN org_units r ON u.path LIKE r.path || '%' \
+             WHERE r.id = $1 AND u.lat IS NOT NULL",
+        )
+        .bind(unit.0)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(match row {
+            (Some(s), Some(w), Some(n), Some(e)) => Some([[s - 0.05, w - 0.05], [n + 0.05, e + 0.05]]),
+            _ => None,
+        })
+    }
+}

@@ -7,6 +7,7 @@ use crate::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use haidang_core::{FieldCode, Invalid, OrgUnitId};
 use haidang_reports::{AttributeDef, CategoryDeadlines, HandlingRule};
+use haidang_work::{CalendarDay, DayKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -62,23 +63,6 @@ pub struct CategoryInput {
 
 fn yes() -> bool {
     true
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CalendarDayKind {
-    /// A weekday off (public holiday, Tết, compensatory day).
-    Holiday,
-    /// A weekend day worked to make up for a bridged holiday (*ngày làm bù*).
-    Workday,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct CalendarDay {
-    #[schema(value_type = String, format = Date)]
-    pub date: NaiveDate,
-    pub kind: CalendarDayKind,
-    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -285,7 +269,7 @@ impl Store {
                 Ok(CalendarDay {
                     date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
                         .map_err(|_| StoreError::Corrupt(format!("calendar date {date:?}")))?,
-                    kind: if kind == "workday" { CalendarDayKind::Workday } else { CalendarDayKind::Holiday },
+                    kind: if kind == "workday" { DayKind::Workday } else { DayKind::Holiday },
                     name,
                 })
             })
@@ -298,8 +282,8 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         for d in days {
             let kind = match d.kind {
-                CalendarDayKind::Holiday => "holiday",
-                CalendarDayKind::Workday => "workday",
+                DayKind::Holiday => "holiday",
+                DayKind::Workday => "workday",
             };
             sqlx::query(
                 "INSERT INTO calendar_days (date, kind, name) VALUES ($1, $2, $3)
@@ -350,7 +334,14 @@ impl Store {
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
-        let client = Open311Client { id, name: name.to_owned(), unit_id: unit, active: true, created_at: now, last_used_at: None };
+        let client = Open311Client {
+            id,
+            name: name.to_owned(),
+            unit_id: unit,
+            active: true,
+            created_at: now,
+            last_used_at: None,
+        };
         append(&mut tx, ctx, Change::new("open311_client.create", "open311_client", id).after(&client), now).await?;
         tx.commit().await?;
         Ok(client)

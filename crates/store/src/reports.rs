@@ -3,7 +3,9 @@
 
 use crate::audit::{AuditCtx, Change, append, escape_like};
 use crate::time::{parse, parse_opt, ts};
-use crate::work::{NewEvent, NewNotice, WorkItem, WorkState, insert_event, insert_work, load_work, queue_notices, write_work};
+use crate::work::{
+    NewEvent, NewNotice, WorkItem, WorkUpdate, insert_event, insert_work, load_work, queue_notices, write_work,
+};
 use crate::{Cursor, Page, Store, StoreError, UnitRef};
 use chrono::{DateTime, Utc};
 use haidang_core::{FieldCode, Invalid, OrgUnitId};
@@ -131,7 +133,7 @@ pub struct NewReport {
     pub confidential: bool,
     pub consent: bool,
     pub attachments: Vec<NewAttachment>,
-    pub work: WorkState,
+    pub work: WorkUpdate,
     pub event: NewEvent,
     pub notices: Vec<NewNotice>,
 }
@@ -157,7 +159,7 @@ pub struct ReportStep {
     pub from: Status,
     pub to: Status,
     pub set: ReportSet,
-    pub work: Option<WorkState>,
+    pub work: Option<WorkUpdate>,
     pub event: NewEvent,
     pub notices: Vec<NewNotice>,
     pub publish_attachments: Vec<i64>,
@@ -192,8 +194,9 @@ pub enum ReportSort {
 #[derive(Debug, Clone, Default)]
 pub struct ReportFilter {
     pub scope: Option<Vec<ScopeEntry>>,
-    /// Open work whose handler is one of these units (a queue).
-    pub inbox: Option<Vec<OrgUnitId>>,
+    /// A work queue: open work handled by one of these units, and (when `true`) the reports
+    /// waiting on the IOC (to verify, re-route, approve or publish).
+    pub inbox: Option<(Vec<OrgUnitId>, bool)>,
     pub status: Vec<Status>,
     pub categories: Vec<i64>,
     pub urgent: Option<bool>,
@@ -511,6 +514,11 @@ impl Store {
         load_report(&mut conn, "r.code", code).await
     }
 
+    pub async fn report_by_work(&self, work_id: i64) -> Result<Report, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        load_report(&mut conn, "r.work_id", work_id).await
+    }
+
     pub async fn report_by_open311_token(&self, token: &str) -> Result<Report, StoreError> {
         let mut conn = self.reader.acquire().await?;
         load_report(&mut conn, "r.open311_token", token).await
@@ -584,7 +592,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() == 0 {
-                return Err(Invalid::field("publish_attachment_ids", format!("{a} is not an attachment of this report")).into());
+                return Err(Invalid::field(
+                    "publish_attachment_ids",
+                    format!("{a} is not an attachment of this report"),
+                )
+                .into());
             }
         }
         insert_event(&mut tx, before.work.id, &step.event, now).await?;
@@ -600,7 +612,13 @@ impl Store {
     }
 
     /// Adds an entry to a report's timeline without changing its status (e.g. a contact view).
-    pub async fn report_note(&self, ctx: &AuditCtx, id: i64, event: &NewEvent, audit_action: &'static str) -> Result<(), StoreError> {
+    pub async fn report_note(
+        &self,
+        ctx: &AuditCtx,
+        id: i64,
+        event: &NewEvent,
+        audit_action: &'static str,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
         let mut tx = self.writer.begin().await?;
         let (work_id, owner): (i64, i64) = sqlx::query_as(
@@ -641,10 +659,8 @@ impl Store {
     }
 
     pub async fn attachment(&self, id: i64) -> Result<Attachment, StoreError> {
-        let row: AttachmentRow = sqlx::query_as(&format!("{ATTACHMENT_SELECT} WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&self.reader)
-            .await?;
+        let row: AttachmentRow =
+            sqlx::query_as(&format!("{ATTACHMENT_SELECT} WHERE id = $1")).bind(id).fetch_one(&self.reader).await?;
         attachment_of(row)
     }
 
@@ -668,13 +684,17 @@ impl Store {
             ReportSort::UpdatedDesc => "r.updated_at",
         };
         let desc = matches!(f.sort, ReportSort::ReceivedDesc | ReportSort::UpdatedDesc);
-        let mut qb = QueryBuilder::<Sqlite>::new(format!(
-            "{REPORT_SELECT} JOIN work_items w ON w.id = r.work_id WHERE 1 = 1"
-        ));
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("{REPORT_SELECT} JOIN work_items w ON w.id = r.work_id WHERE 1 = 1"));
         push_scope(&mut qb, &f.scope);
-        if let Some(units) = &f.inbox {
-            qb.push(" AND w.open = 1");
+        if let Some((units, dispatch)) = &f.inbox {
+            qb.push(" AND w.open = 1 AND ((r.status IN ('assigned', 'in_progress')");
             push_ids(&mut qb, "w.handler_unit_id", &units.iter().map(|u| u.0).collect::<Vec<_>>());
+            qb.push(")");
+            if *dispatch {
+                qb.push(" OR r.status IN ('received', 'verified', 'returned', 'resolved', 'approved')");
+            }
+            qb.push(")");
         }
         if let Some(units) = &f.handler_units {
             push_ids(&mut qb, "w.handler_unit_id", &units.iter().map(|u| u.0).collect::<Vec<_>>());
@@ -778,10 +798,7 @@ impl Store {
         let rows: Vec<ReportRow> = qb.build_query_as().fetch_all(&self.reader).await?;
         let mut conn = self.reader.acquire().await?;
         let items = with_work(&mut conn, rows).await?;
-        Ok(Page::from_rows(items, f.limit, |r| Cursor {
-            key: r.published_at.map(ts).unwrap_or_default(),
-            id: r.id,
-        }))
+        Ok(Page::from_rows(items, f.limit, |r| Cursor { key: r.published_at.map(ts).unwrap_or_default(), id: r.id }))
     }
 
     /// Open reports of the same category near a place, received since `since`: duplicate candidates.
@@ -829,9 +846,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, String, ReportStats)>, StoreError> {
         let (key, name, join) = match group {
-            StatsGroup::Unit => ("CAST(w.handler_unit_id AS TEXT)", "gu.name", "LEFT JOIN org_units gu ON gu.id = w.handler_unit_id"),
+            StatsGroup::Unit => {
+                ("CAST(w.handler_unit_id AS TEXT)", "gu.name", "LEFT JOIN org_units gu ON gu.id = w.handler_unit_id")
+            }
             StatsGroup::Category => ("CAST(r.category_id AS TEXT)", "c.name_vi", ""),
-            StatsGroup::Commune => ("CAST(r.commune_id AS TEXT)", "gu.name", "LEFT JOIN org_units gu ON gu.id = r.commune_id"),
+            StatsGroup::Commune => {
+                ("CAST(r.commune_id AS TEXT)", "gu.name", "LEFT JOIN org_units gu ON gu.id = r.commune_id")
+            }
             StatsGroup::Day => ("SUBSTR(r.received_at, 1, 10)", "SUBSTR(r.received_at, 1, 10)", ""),
         };
         let now = ts(now);
@@ -896,7 +917,11 @@ impl Store {
     }
 
     /// A citizen's reports found by the e-mail or phone they gave (privacy requests).
-    pub async fn reports_by_contact(&self, email: Option<&str>, phone: Option<&str>) -> Result<Vec<Report>, StoreError> {
+    pub async fn reports_by_contact(
+        &self,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<Vec<Report>, StoreError> {
         let rows: Vec<ReportRow> = sqlx::query_as(&format!(
             "{REPORT_SELECT} WHERE (r.contact_email = $1 AND $1 IS NOT NULL) OR (r.contact_phone = $2 AND $2 IS NOT NULL) ORDER BY r.id LIMIT 1000"
         ))
@@ -928,7 +953,10 @@ impl Store {
                 .bind(&code)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE notifications SET address = '' WHERE reference = $1").bind(&code).execute(&mut *tx).await?;
+            sqlx::query("UPDATE notifications SET address = '' WHERE reference = $1")
+                .bind(&code)
+                .execute(&mut *tx)
+                .await?;
             let event = NewEvent {
                 actor: ctx.actor.clone(),
                 kind: "contact_erased".into(),
@@ -939,7 +967,8 @@ impl Store {
                 unit: None,
             };
             insert_event(&mut tx, work_id, &event, now).await?;
-            let mut change = Change::new("report.erase_contact", "report", id).after(serde_json::json!({ "reason": reason }));
+            let mut change =
+                Change::new("report.erase_contact", "report", id).after(serde_json::json!({ "reason": reason }));
             change.unit_id = Some(OrgUnitId(owner));
             append(&mut tx, ctx, change, now).await?;
             erased += 1;
@@ -949,7 +978,11 @@ impl Store {
     }
 
     /// Reports closed before `closed_before` that still hold contact details (to erase them).
-    pub async fn reports_with_stale_contacts(&self, closed_before: DateTime<Utc>, limit: i64) -> Result<Vec<i64>, StoreError> {
+    pub async fn reports_with_stale_contacts(
+        &self,
+        closed_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM reports WHERE contact_erased_at IS NULL AND closed_at IS NOT NULL AND closed_at < $1 \
              AND status IN ('closed', 'rejected', 'merged') \
@@ -962,7 +995,11 @@ impl Store {
     }
 
     /// Published reports whose rating window ended before `published_before`, unrated.
-    pub async fn reports_awaiting_rating(&self, published_before: DateTime<Utc>, limit: i64) -> Result<Vec<i64>, StoreError> {
+    pub async fn reports_awaiting_rating(
+        &self,
+        published_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM reports WHERE status = 'published' AND published_at < $1 ORDER BY published_at LIMIT $2",
         )

@@ -45,7 +45,7 @@ pub struct WorkItem {
 /// The following state to write for a work item: whoever decides (a step of the workflow, or
 /// the follower) computes the whole state, and the store writes it as given.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WorkState {
+pub struct WorkUpdate {
     pub handler_unit: Option<OrgUnitId>,
     pub handler_user: Option<UserId>,
     /// `None` keeps the coordinators; `Some` replaces them.
@@ -66,9 +66,9 @@ pub struct WorkState {
     pub next_check_at: Option<DateTime<Utc>>,
 }
 
-impl From<&WorkItem> for WorkState {
+impl From<&WorkItem> for WorkUpdate {
     fn from(w: &WorkItem) -> Self {
-        WorkState {
+        WorkUpdate {
             handler_unit: w.handler_unit.as_ref().map(|u| u.id),
             handler_user: w.handler_user.as_ref().map(|u| u.id),
             coordinators: None,
@@ -220,7 +220,7 @@ pub(crate) async fn insert_work(
     conn: &mut SqliteConnection,
     subject: &str,
     owner: OrgUnitId,
-    state: &WorkState,
+    state: &WorkUpdate,
 ) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar("INSERT INTO work_items (subject, owner_unit_id) VALUES ($1, $2) RETURNING id")
         .bind(subject)
@@ -231,7 +231,7 @@ pub(crate) async fn insert_work(
     Ok(id)
 }
 
-pub(crate) async fn write_work(conn: &mut SqliteConnection, id: i64, s: &WorkState) -> Result<(), StoreError> {
+pub(crate) async fn write_work(conn: &mut SqliteConnection, id: i64, s: &WorkUpdate) -> Result<(), StoreError> {
     let t = |v: Option<DateTime<Utc>>| v.map(ts);
     sqlx::query(
         "UPDATE work_items SET handler_unit_id = $1, handler_user_id = $2, open = $3, assigned_at = $4, accepted_at = $5, \
@@ -387,7 +387,7 @@ impl Store {
         &self,
         id: i64,
         expect_check: Option<DateTime<Utc>>,
-        state: &WorkState,
+        state: &WorkUpdate,
         events: &[NewEvent],
         notices: &[NewNotice],
     ) -> Result<bool, StoreError> {

@@ -139,6 +139,47 @@ pub fn signals(state: &WorkState, policy: &EscalationPolicy, now: DateTime<Utc>)
     out
 }
 
+/// The earliest time at which [`signals`] may have something new for `state`, so a scheduler
+/// can sleep on it (and index it) instead of asking about every item at every tick. `None`:
+/// nothing can fall due until the state changes. Asking earlier is harmless; never later.
+pub fn next_check(state: &WorkState, policy: &EscalationPolicy) -> Option<DateTime<Utc>> {
+    if state.finished_at.is_some() {
+        return None;
+    }
+    let mut times: Vec<Option<DateTime<Utc>>> = Vec::new();
+    if let (Some(within), Some(assigned), None, None) =
+        (policy.accept_within, state.assigned_at, state.accepted_at, state.not_accepted_escalated_at)
+        && state.level < EscalationLevel::Leader
+    {
+        times.push(assigned.checked_add_signed(within));
+    }
+    if let Some(d) = state.deadline {
+        if state.warned_at.is_none() && state.overdue_at.is_none() {
+            times.push(Some(d.warn_at));
+        }
+        // Overdue is strictly after the due time.
+        let overdue = d.due_at.checked_add_signed(TimeDelta::seconds(1));
+        if state.overdue_at.is_none() {
+            times.push(overdue);
+        }
+        for to in [EscalationLevel::UnitHead, EscalationLevel::IocOnDuty, EscalationLevel::Leader] {
+            if to > state.level {
+                times.push(
+                    policy
+                        .after_overdue(to)
+                        .and_then(|a| d.due_at.checked_add_signed(a))
+                        .map(|t| t.max(overdue.unwrap_or(t))),
+                );
+            }
+        }
+        if state.overdue_at.is_some() && policy.remind_every > TimeDelta::zero() {
+            let last = [state.last_reminder_at, state.overdue_at].into_iter().flatten().fold(d.due_at, DateTime::max);
+            times.push(last.checked_add_signed(policy.remind_every));
+        }
+    }
+    times.into_iter().flatten().min()
+}
+
 /// `now` is at least `after` past `since`; a time beyond chrono's range is never reached.
 fn reached(now: DateTime<Utc>, since: DateTime<Utc>, after: TimeDelta) -> bool {
     since.checked_add_signed(after).is_some_and(|at| now >= at)
@@ -165,6 +206,42 @@ impl Assignment {
             }
         }
         Record { owner: self.owner, handlers, field }
+    }
+}
+
+#[cfg(test)]
+mod next_check_tests {
+    use super::*;
+    use crate::deadline::{Clocking, Deadline};
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Nothing is due before the next check, and something is due at it (or it is None).
+        #[test]
+        fn nothing_falls_due_before_the_next_check(
+            due_min in 10i64..10_000, step in 1i64..20_000, level in 0usize..4, accept in proptest::option::of(1i64..600),
+            warned in any::<bool>(), overdue in any::<bool>(), accepted in any::<bool>(),
+        ) {
+            let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
+            let d = Deadline { clocking: Clocking::Wall, due_at: t0 + TimeDelta::minutes(due_min), warn_at: t0 + TimeDelta::minutes(due_min * 3 / 4) };
+            let mut s = WorkState::assigned(t0, Some(d));
+            s.level = EscalationLevel::ALL[level];
+            let now = t0 + TimeDelta::minutes(step);
+            if warned { s.warned_at = Some(now.min(d.warn_at)); }
+            if overdue && now > d.due_at { s.overdue_at = Some(now); }
+            if accepted { s.accepted_at = Some(t0); }
+            let policy = EscalationPolicy { accept_within: accept.map(TimeDelta::minutes), ..EscalationPolicy::default() };
+            for sig in signals(&s, &policy, now) { s.apply(&sig, now); }
+            let next = next_check(&s, &policy);
+            let mut t = now;
+            let end = next.unwrap_or(now + TimeDelta::days(5));
+            while t < end {
+                prop_assert!(signals(&s, &policy, t).is_empty(), "signal at {t} before next check {next:?}");
+                t += TimeDelta::minutes(7);
+            }
+            if let Some(n) = next { prop_assert!(n > now); }
+        }
     }
 }
 

@@ -13,4 +13,4 @@ pub mod follow;
 pub use calendar::{CalendarDay, CalendarError, DayKind, OfficeHours, Period, WorkCalendar, official};
 pub use deadline::{Clocking, Deadline, DeadlineRule, DeadlineState};
 pub use escalation::{EscalationLevel, EscalationPolicy};
-pub use follow::{Assignment, EscalationReason, Signal, WorkState, signals};
+pub use follow::{Assignment, EscalationReason, Signal, WorkState, next_check, signals};

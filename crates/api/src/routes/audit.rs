@@ -5,8 +5,7 @@ use crate::extract::{Authn, Need, Query, perm};
 use crate::routes::{Limit, page_params};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use haidang_core::{OrgUnitId, Permission};
 use haidang_store::{AuditEntry, AuditFilter, ChainCheck, Cursor, Page};
@@ -131,59 +130,12 @@ async fn export_audit(
     need: Need<perm::AuditRead>,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Response> {
-    let format = q.format.clone().unwrap_or_else(|| "csv".into());
-    if !matches!(format.as_str(), "csv" | "xlsx") {
-        return Err(ApiError::field("format", "must be csv or xlsx"));
-    }
+    let xlsx = crate::export::format_of(q.format.as_deref())?;
     let f = filter(&state, &need, &q, EXPORT_MAX, None)?;
     let entries = state.store.list_audit(&f).await?.items;
-    let stamp = state.clock.now().format("%Y%m%d-%H%M%S");
-    if format == "csv" {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let io = |e: csv::Error| ApiError::Internal(e.to_string());
-        w.write_record(COLUMNS).map_err(io)?;
-        for e in &entries {
-            w.write_record(row(e)).map_err(io)?;
-        }
-        let mut body = b"\xEF\xBB\xBF".to_vec(); // BOM, so spreadsheet programs read UTF-8 Vietnamese correctly
-        body.extend(w.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?);
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{stamp}.csv\"")),
-            ],
-            body,
-        )
-            .into_response());
-    }
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-        let mut book = rust_xlsxwriter::Workbook::new();
-        let sheet = book.add_worksheet();
-        sheet.set_name("Nhật ký")?;
-        let bold = rust_xlsxwriter::Format::new().set_bold();
-        for (c, name) in COLUMNS.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, *name, &bold)?;
-        }
-        for (r, e) in entries.iter().enumerate() {
-            for (c, v) in row(e).iter().enumerate() {
-                sheet.write_string(r as u32 + 1, c as u16, v)?;
-            }
-        }
-        sheet.autofilter(0, 0, entries.len() as u32, COLUMNS.len() as u16 - 1)?;
-        sheet.set_freeze_panes(1, 0)?;
-        book.save_to_buffer()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{stamp}.xlsx\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    let stamp = state.clock.now().format("%Y%m%d-%H%M%S").to_string();
+    let rows = entries.iter().map(|e| row(e).to_vec()).collect();
+    crate::export::table("audit", "Nhật ký", stamp, xlsx, &COLUMNS, rows).await
 }
 
 /// Recomputes the hash chain: `ok: false` names the first entry that was altered or removed.

@@ -7,6 +7,9 @@ pub mod duty;
 pub mod events;
 pub mod ops;
 pub mod org;
+pub mod public;
+pub mod report_setup;
+pub mod reports;
 pub mod tokens;
 pub mod users;
 
