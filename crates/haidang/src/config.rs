@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use haidang_api::ApiConfig;
+use haidang_api::reports::ReportsConfig;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,64 @@ pub struct Config {
     pub http: Http,
     pub map: Map,
     pub backup: Backup,
+    pub reports: Reports,
+    pub notify: Notify,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reports {
+    /// Code of the unit that verifies and routes citizen reports (the IOC); default: the province.
+    pub dispatch_unit: Option<String>,
+    pub verify_working_hours: f64,
+    pub rating_days: i64,
+    pub erase_contacts_after_days: i64,
+    pub public_submissions_per_hour: usize,
+    pub max_image_mb: u64,
+    pub max_video_mb: u64,
+}
+
+impl Default for Reports {
+    fn default() -> Self {
+        Self {
+            dispatch_unit: None,
+            verify_working_hours: 4.0,
+            rating_days: 7,
+            erase_contacts_after_days: 365,
+            public_submissions_per_hour: 10,
+            max_image_mb: 10,
+            max_video_mb: 50,
+        }
+    }
+}
+
+/// Where notices go: an SMTP server, or (no server) e-mail files in a directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Notify {
+    pub from: String,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// Without an SMTP host, messages are written as `.eml` files here; default `<data_dir>/outbox`.
+    pub maildir: Option<PathBuf>,
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Self {
+            from: "Hải Đăng <noreply@haidang.invalid>".into(),
+            smtp_host: None,
+            smtp_port: None,
+            smtp_security: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            maildir: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +137,8 @@ impl Default for Config {
             http: Http::default(),
             map: Map::default(),
             backup: Backup::default(),
+            reports: Reports::default(),
+            notify: Notify::default(),
         }
     }
 }
@@ -209,6 +270,36 @@ impl Config {
         self.backup.dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
     }
 
+    /// The notification channels: SMTP when a host is set, otherwise `.eml` files.
+    pub fn channels(&self) -> anyhow::Result<haidang_notify::Channels> {
+        let n = &self.notify;
+        let channels = haidang_notify::Channels::new();
+        Ok(match &n.smtp_host {
+            Some(host) => {
+                let security = match n.smtp_security.as_str() {
+                    "none" => haidang_notify::Security::None,
+                    "starttls" => haidang_notify::Security::StartTls,
+                    "tls" => haidang_notify::Security::Tls,
+                    other => bail!("notify.smtp_security: {other:?} is not none, starttls or tls"),
+                };
+                let settings = haidang_notify::SmtpSettings {
+                    host: host.clone(),
+                    port: n.smtp_port,
+                    security,
+                    username: n.smtp_username.clone(),
+                    password: n.smtp_password.clone(),
+                    from: n.from.clone(),
+                    timeout: std::time::Duration::from_secs(30),
+                };
+                channels.with(haidang_notify::EmailChannel::new(&settings).context("notify: SMTP settings")?)
+            }
+            None => {
+                let dir = n.maildir.clone().unwrap_or_else(|| self.data_dir.join("outbox"));
+                channels.with(haidang_notify::MaildirChannel::new(dir, &n.from).context("notify: maildir")?)
+            }
+        })
+    }
+
     pub fn api(&self, demo: bool) -> ApiConfig {
         ApiConfig {
             demo,
@@ -222,6 +313,20 @@ impl Config {
             login_attempts_per_minute: self.security.login_attempts_per_minute,
             tile_url: (!self.map.tile_url.is_empty()).then(|| self.map.tile_url.clone()),
             tile_attribution: self.map.tile_attribution.clone(),
+            public_url: self.public_url.clone(),
+            reports: ReportsConfig {
+                dispatch_unit: self.reports.dispatch_unit.clone(),
+                verify_working_hours: self.reports.verify_working_hours,
+                rating_days: self.reports.rating_days,
+                erase_contacts_after_days: self.reports.erase_contacts_after_days,
+                public_submissions_per_hour: self.reports.public_submissions_per_hour,
+                media: haidang_media::MediaPolicy {
+                    max_image_bytes: self.reports.max_image_mb * 1024 * 1024,
+                    max_video_bytes: self.reports.max_video_mb * 1024 * 1024,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
         }
     }
 }

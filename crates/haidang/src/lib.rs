@@ -4,5 +4,7 @@
 pub mod backup;
 pub mod config;
 pub mod demo;
+pub mod demo_reports;
 pub mod import;
+pub mod jobs;
 pub mod server;

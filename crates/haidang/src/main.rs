@@ -40,6 +40,9 @@ enum Command {
         /// A full-rights API token for scripts (default: a new random one, printed).
         #[arg(long)]
         demo_token: Option<String>,
+        /// The API key of the demo's Open311 client (default: a new random one, printed).
+        #[arg(long)]
+        demo_open311_key: Option<String>,
         /// Optional configuration file for the other settings.
         #[arg(long)]
         config: Option<PathBuf>,
@@ -156,7 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(address = %config.listen, "Hải Đăng is serving");
             server::run(&config, store, config.api(false), listener).await
         }
-        Command::Demo { data, listen, demo_password, demo_token, config } => {
+        Command::Demo { data, listen, demo_password, demo_token, demo_open311_key, config } => {
             let mut config = Config::load(config.as_deref())?;
             config.data_dir = data;
             config.listen = listen;
@@ -169,6 +172,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let _lock = server::lock_data_dir(&config.data_dir)?;
             let store = server::open_store(&config.data_dir).await?;
             let summary = demo::load(&store, &PasswordHasher::new(), &demo_password, demo_token.as_deref()).await?;
+            if let Some(k) = &demo_open311_key {
+                haidang_auth::parse_api_token(k)
+                    .context("--demo-open311-key must be 8–200 characters of A–Z, a–z, 0–9, _ - . ~")?;
+            }
+            let open311_key = demo_open311_key.unwrap_or_else(|| haidang_auth::new_secret("hdo_").value);
+            haidang::demo_reports::load(&store, &open311_key).await?;
+            config.reports.dispatch_unit.get_or_insert_with(|| haidang::demo_reports::DISPATCH_UNIT.to_owned());
             let listener = bind(&config.listen).await?;
             let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
             let host = if addr.is_ipv6() { format!("[{host}]") } else { host };
@@ -184,6 +194,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("    {user:<11} {name}");
             }
             println!("  API token: {}", summary.token);
+            println!("  Open311:   http://{host}:{}/open311/v2/services.json  api_key={open311_key}", addr.port());
+            println!("  Phản ánh / report a problem: http://{host}:{}/p/new", addr.port());
             println!(
                 "Dữ liệu minh họa / demo data: departments' codes, people and rosters are invented; communes are official."
             );

@@ -43,7 +43,8 @@ pub async fn open_store(dir: &Path) -> anyhow::Result<Store> {
 /// Serves on `listener` until Ctrl-C or SIGTERM.
 pub async fn run(config: &Config, store: Store, api: ApiConfig, listener: TcpListener) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), api, PasswordHasher::new()).await?;
-    let jobs = spawn_jobs(config, store.clone());
+    let mut jobs = spawn_jobs(config, store.clone());
+    jobs.extend(crate::jobs::spawn(state.clone(), config.channels()?));
     haidang_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     for job in jobs {
         job.abort();

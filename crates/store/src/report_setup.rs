@@ -347,6 +347,25 @@ impl Store {
         Ok(client)
     }
 
+    /// Registers a client under `name`, or gives the existing one this key (the demo's fixed key).
+    pub async fn upsert_open311_client(&self, ctx: &AuditCtx, name: &str, key_hash: &str) -> Result<(), StoreError> {
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM open311_clients WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?;
+        match existing {
+            None => self.create_open311_client(ctx, name, None, key_hash).await.map(|_| ()),
+            Some(id) => {
+                sqlx::query("UPDATE open311_clients SET key_hash = $1, active = 1 WHERE id = $2")
+                    .bind(key_hash)
+                    .bind(id)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
     pub async fn open311_clients(&self) -> Result<Vec<Open311Client>, StoreError> {
         let rows: Vec<(i64, String, Option<i64>, bool, String, Option<String>)> = sqlx::query_as(
             "SELECT id, name, unit_id, active, created_at, last_used_at FROM open311_clients ORDER BY id",

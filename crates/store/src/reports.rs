@@ -161,6 +161,8 @@ pub struct ReportStep {
     pub set: ReportSet,
     pub work: Option<WorkUpdate>,
     pub event: NewEvent,
+    /// Staff-only notes that go with a public step (the public step carries only public text).
+    pub staff_note: Option<NewEvent>,
     pub notices: Vec<NewNotice>,
     pub publish_attachments: Vec<i64>,
     pub audit_action: &'static str,
@@ -600,11 +602,14 @@ impl Store {
             }
         }
         insert_event(&mut tx, before.work.id, &step.event, now).await?;
+        if let Some(note) = &step.staff_note {
+            insert_event(&mut tx, before.work.id, note, now).await?;
+        }
         queue_notices(&mut tx, &step.notices, now).await?;
         let after = load_report(&mut tx, "r.id", id).await?;
         let mut change = Change::new(step.audit_action, "report", id)
             .before(serde_json::json!({ "status": before.status, "handler": before.work.handler_unit.as_ref().map(|u| u.id) }))
-            .after(serde_json::json!({ "status": after.status, "handler": after.work.handler_unit.as_ref().map(|u| u.id), "note": step.event.note }));
+            .after(serde_json::json!({ "status": after.status, "handler": after.work.handler_unit.as_ref().map(|u| u.id), "note": step.staff_note.as_ref().map_or(&step.event.note, |n| &n.note) }));
         change.unit_id = Some(after.work.owner);
         append(&mut tx, ctx, change, now).await?;
         tx.commit().await?;

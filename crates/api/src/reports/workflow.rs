@@ -435,27 +435,37 @@ pub async fn plan(
         }
     }
     c.finish()?;
+    // A public step shows only public text; a staff note given with it stays on the staff timeline.
+    let (note, staff_note) = match (public_event, event_note) {
+        (false, n) => (n, None),
+        (true, n) if n == public_note => (n, None),
+        (true, n) => (public_note.clone(), n),
+    };
     let event = NewEvent {
-        actor,
+        actor: actor.clone(),
         kind: action.as_str().to_owned(),
         from_status: Some(report.status.as_str()),
         to_status: Some(to.as_str()),
-        note: if public_event { public_note.clone().or(event_note.clone()) } else { event_note.clone() },
+        note,
         public: public_event,
         unit: event_unit,
     };
-    // The staff note stays on the timeline in full; a public step carries the public text.
-    let event = if public_event && event_note.is_some() && public_note.is_some() && event_note != public_note {
-        NewEvent { note: public_note.clone(), ..event }
-    } else {
-        event
-    };
+    let staff_note = staff_note.map(|n| NewEvent {
+        actor,
+        kind: "note".into(),
+        from_status: None,
+        to_status: None,
+        note: Some(n),
+        public: false,
+        unit: event_unit,
+    });
     let mut step = ReportStep {
         from: report.status,
         to,
         set,
         work,
         event,
+        staff_note,
         notices: Vec::new(),
         publish_attachments,
         audit_action: audit_action(action),

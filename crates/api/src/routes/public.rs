@@ -70,9 +70,12 @@ pub struct PublicCategory {
     name_en: String,
     description_vi: String,
     description_en: String,
+    /// Who handles it (by place: the commune; otherwise the named department).
+    rule: HandlingRule,
     urgent_by_default: bool,
     attributes: Vec<AttributeDef>,
     keywords: Vec<String>,
+    active: bool,
 }
 
 impl From<&Category> for PublicCategory {
@@ -85,9 +88,11 @@ impl From<&Category> for PublicCategory {
             name_en: c.name_en.clone(),
             description_vi: c.description_vi.clone(),
             description_en: c.description_en.clone(),
+            rule: c.rule,
             urgent_by_default: c.urgent_by_default,
             attributes: c.attributes.clone(),
             keywords: c.keywords.clone(),
+            active: c.active,
         }
     }
 }
@@ -412,6 +417,7 @@ async fn rate(
             public: true,
             unit: None,
         },
+        staff_note: None,
         notices: notices::citizen_notice(&state, &r.code, notices::citizen_email(&r), to, Some(note))
             .into_iter()
             .collect(),
