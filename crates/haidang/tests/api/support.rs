@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 pub const PASSWORD: &str = "demo-Password-2025";
 pub const TOKEN: &str = "test-token-full-rights";
+pub const OPEN311_KEY: &str = "test-open311-key";
 
 pub struct Servers {
     /// Demo mode, generous login limits.
@@ -38,11 +39,17 @@ pub fn servers() -> &'static Servers {
                 let store = Store::open(dir.path(), Arc::new(SystemClock)).await.expect("store");
                 let hasher = PasswordHasher::with_params(1024, 1);
                 demo::load(&store, &hasher, PASSWORD, Some(TOKEN)).await.expect("demo");
+                haidang::demo_reports::load(&store, OPEN311_KEY).await.expect("demo report set-up");
                 let relaxed = ApiConfig {
                     demo: true,
                     login_attempts_per_minute: 1000,
                     lockout_failures: 1000,
                     tile_url: None,
+                    reports: haidang_api::reports::ReportsConfig {
+                        dispatch_unit: Some(haidang::demo_reports::DISPATCH_UNIT.into()),
+                        public_submissions_per_hour: 1000,
+                        ..Default::default()
+                    },
                     ..Default::default()
                 };
                 let production = ApiConfig { demo: false, ..relaxed.clone() };
