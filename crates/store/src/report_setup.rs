@@ -367,7 +367,7 @@ impl Store {
     }
 
     pub async fn open311_clients(&self) -> Result<Vec<Open311Client>, StoreError> {
-        let rows: Vec<(i64, String, Option<i64>, bool, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<ClientRow> = sqlx::query_as(
             "SELECT id, name, unit_id, active, created_at, last_used_at FROM open311_clients ORDER BY id",
         )
         .fetch_all(&self.reader)
@@ -377,7 +377,7 @@ impl Store {
 
     /// The active client holding this key (given as its hash), noting that it was used.
     pub async fn open311_client_by_key(&self, key_hash: &str) -> Result<Open311Client, StoreError> {
-        let row: (i64, String, Option<i64>, bool, String, Option<String>) = sqlx::query_as(
+        let row: ClientRow = sqlx::query_as(
             "SELECT id, name, unit_id, active, created_at, last_used_at FROM open311_clients WHERE key_hash = $1 AND active = 1",
         )
         .bind(key_hash)
@@ -402,7 +402,10 @@ impl Store {
     }
 }
 
-fn open311_client_of(r: (i64, String, Option<i64>, bool, String, Option<String>)) -> Result<Open311Client, StoreError> {
+/// id, name, unit, active, created, last used
+type ClientRow = (i64, String, Option<i64>, bool, String, Option<String>);
+
+fn open311_client_of(r: ClientRow) -> Result<Open311Client, StoreError> {
     Ok(Open311Client {
         id: r.0,
         name: r.1,

@@ -319,6 +319,9 @@ pub(crate) async fn queue_notices(
     Ok(())
 }
 
+/// id, address kind, address, subject, body, reference, attempts
+type NoticeRow = (i64, String, String, String, String, Option<String>, i64);
+
 impl Store {
     pub async fn work_item(&self, id: i64) -> Result<WorkItem, StoreError> {
         let mut conn = self.reader.acquire().await?;
@@ -411,7 +414,7 @@ impl Store {
 
     /// Notices due to be sent (first tries and retries).
     pub async fn notices_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Notice>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String, Option<String>, i64)> = sqlx::query_as(
+        let rows: Vec<NoticeRow> = sqlx::query_as(
             "SELECT id, address_kind, address, subject, body, reference, attempts FROM notifications
              WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
         )
@@ -421,14 +424,14 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| Notice {
-                id: r.0,
-                address_kind: r.1,
-                address: r.2,
-                subject: r.3,
-                body: r.4,
-                reference: r.5,
-                attempts: r.6,
+            .map(|(id, address_kind, address, subject, body, reference, attempts)| Notice {
+                id,
+                address_kind,
+                address,
+                subject,
+                body,
+                reference,
+                attempts,
             })
             .collect())
     }
