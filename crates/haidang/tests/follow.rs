@@ -211,3 +211,56 @@ async fn accepted_work_warns_then_goes_overdue_then_reminds() {
     w.clock.advance(Duration::days(3));
     assert_eq!(follow::tick(&w.state).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn the_citizen_is_told_of_each_public_step_by_e_mail_and_erased_details_stop_it() {
+    let w = world(vn(2026, 3, 2, 9, 0)).await;
+    let mut r = w.report("waste", false).await;
+    // Contact details as the citizen gave them on the form.
+    let store = &w.state.store;
+    let with_contact = {
+        let category = store.category_by_code("waste").await.unwrap();
+        let commune = store.org_unit_by_code(QUY_NHON).await.unwrap();
+        let sub = Submission {
+            channel: Channel::Web,
+            category_id: category.id,
+            title: None,
+            description: "Rác ở chân cầu".into(),
+            lat: commune.lat.unwrap(),
+            lon: commune.lon.unwrap(),
+            address: None,
+            urgent: false,
+            contact: ContactDetails { name: None, phone: None, email: Some("dan@example.vn".into()) },
+            confidential: false,
+            consent: true,
+            attributes: Default::default(),
+            open311_client_id: None,
+            open311_token: None,
+        };
+        let ctx = AuditCtx::system("test");
+        submit(&w.state, &ctx, ctx.actor.clone(), sub, Vec::new()).await.unwrap()
+    };
+    r = w.assign(&r).await; // no contact: nobody to tell
+    let _ = r;
+    let r2 = w.assign(&with_contact).await;
+    let outbox = tempfile::tempdir().unwrap();
+    let channels = haidang_notify::Channels::new()
+        .with(haidang_notify::MaildirChannel::new(outbox.path(), "Hải Đăng <noreply@test.invalid>").unwrap());
+    let sent = haidang::jobs::deliver_notices(&w.state, &channels).await.unwrap();
+    // Received, verified, assigned: three messages to the citizen, none for the report without contact.
+    let mails: Vec<String> = std::fs::read_dir(outbox.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .filter(|m| m.contains(&r2.code))
+        .collect();
+    assert_eq!(mails.len(), 3, "{sent} sent");
+    assert!(mails.iter().all(|m| m.contains("To: dan@example.vn")), "{mails:?}");
+    assert_eq!(haidang::jobs::deliver_notices(&w.state, &channels).await.unwrap(), 0, "each notice is sent once");
+
+    // After erasure, later steps tell nobody.
+    let ctx = AuditCtx::system("test");
+    assert_eq!(store.erase_contacts(&ctx, &[r2.id], "test").await.unwrap(), 1);
+    let r3 = store.report(r2.id).await.unwrap();
+    w.act(&r3, ActionRequest::Accept { user_id: None, note: None }).await;
+    assert_eq!(haidang::jobs::deliver_notices(&w.state, &channels).await.unwrap(), 0);
+}
