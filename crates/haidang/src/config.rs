@@ -48,14 +48,15 @@ pub struct Reports {
 
 impl Default for Reports {
     fn default() -> Self {
+        let d = ReportsConfig::default();
         Self {
-            dispatch_unit: None,
-            verify_working_hours: 4.0,
-            rating_days: 7,
-            erase_contacts_after_days: 365,
-            public_submissions_per_hour: 10,
-            max_image_mb: 10,
-            max_video_mb: 50,
+            dispatch_unit: d.dispatch_unit,
+            verify_working_hours: d.verify_working_hours,
+            rating_days: d.rating_days,
+            erase_contacts_after_days: d.erase_contacts_after_days,
+            public_submissions_per_hour: d.public_submissions_per_hour,
+            max_image_mb: d.media.max_image_bytes / (1024 * 1024),
+            max_video_mb: d.media.max_video_bytes / (1024 * 1024),
         }
     }
 }

@@ -47,6 +47,10 @@ async fn world(start: DateTime<Utc>) -> World {
 
 impl World {
     async fn report(&self, category: &str, urgent: bool) -> Report {
+        self.report_from(category, urgent, ContactDetails::default()).await
+    }
+
+    async fn report_from(&self, category: &str, urgent: bool, contact: ContactDetails) -> Report {
         let store = &self.state.store;
         let category = store.category_by_code(category).await.unwrap();
         let commune = store.org_unit_by_code(QUY_NHON).await.unwrap();
@@ -59,7 +63,7 @@ impl World {
             lon: commune.lon.unwrap(),
             address: None,
             urgent,
-            contact: ContactDetails::default(),
+            contact,
             confidential: false,
             consent: true,
             attributes: Default::default(),
@@ -216,30 +220,10 @@ async fn accepted_work_warns_then_goes_overdue_then_reminds() {
 async fn the_citizen_is_told_of_each_public_step_by_e_mail_and_erased_details_stop_it() {
     let w = world(vn(2026, 3, 2, 9, 0)).await;
     let mut r = w.report("waste", false).await;
-    // Contact details as the citizen gave them on the form.
     let store = &w.state.store;
-    let with_contact = {
-        let category = store.category_by_code("waste").await.unwrap();
-        let commune = store.org_unit_by_code(QUY_NHON).await.unwrap();
-        let sub = Submission {
-            channel: Channel::Web,
-            category_id: category.id,
-            title: None,
-            description: "Rác ở chân cầu".into(),
-            lat: commune.lat.unwrap(),
-            lon: commune.lon.unwrap(),
-            address: None,
-            urgent: false,
-            contact: ContactDetails { name: None, phone: None, email: Some("dan@example.vn".into()) },
-            confidential: false,
-            consent: true,
-            attributes: Default::default(),
-            open311_client_id: None,
-            open311_token: None,
-        };
-        let ctx = AuditCtx::system("test");
-        submit(&w.state, &ctx, ctx.actor.clone(), sub, Vec::new()).await.unwrap()
-    };
+    let with_contact = w
+        .report_from("waste", false, ContactDetails { name: None, phone: None, email: Some("dan@example.vn".into()) })
+        .await;
     r = w.assign(&r).await; // no contact: nobody to tell
     let _ = r;
     let r2 = w.assign(&with_contact).await;

@@ -11,6 +11,52 @@ use haidang_reports::{Channel, Status, TrackingCode, check_attributes, redact_pe
 use haidang_store::{Actor, AuditCtx, ContactDetails, NewAttachment, NewEvent, NewReport, Report, StoreError};
 use std::collections::BTreeMap;
 
+/// A report's fields as a citizen or an operator sends them (JSON).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportInput {
+    /// Operators only: `hotline`, `in_person`, `zalo`, `email` or `staff`. The public form leaves it out.
+    pub channel: Option<String>,
+    pub category_id: i64,
+    pub title: Option<String>,
+    pub description: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+    #[serde(default)]
+    pub urgent: bool,
+    #[serde(default)]
+    pub contact: ContactDetails,
+    #[serde(default)]
+    pub confidential: bool,
+    /// The citizen accepted the processing notice (required on the public form).
+    #[serde(default)]
+    pub consent: bool,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+impl Submission {
+    pub fn new(channel: Channel, r: ReportInput) -> Self {
+        Submission {
+            channel,
+            category_id: r.category_id,
+            title: r.title,
+            description: r.description,
+            lat: r.lat,
+            lon: r.lon,
+            address: r.address,
+            urgent: r.urgent,
+            contact: r.contact,
+            confidential: r.confidential,
+            consent: r.consent,
+            attributes: r.attributes,
+            open311_client_id: None,
+            open311_token: None,
+        }
+    }
+}
+
 /// A report as it arrives, whatever the channel.
 #[derive(Debug, Clone)]
 pub struct Submission {

@@ -4,7 +4,7 @@
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ClientInfo, Json, Query};
-use crate::reports::intake::{self, Submission};
+use crate::reports::intake::{self, ReportInput, Submission};
 use crate::reports::upload::{self, MAX_UPLOAD_BYTES};
 use crate::reports::views::PublicReport;
 use crate::reports::{notices, workflow};
@@ -17,11 +17,8 @@ use chrono::{DateTime, Utc};
 use haidang_core::OrgUnitId;
 use haidang_core::validation::Checker;
 use haidang_reports::{Action, AttributeDef, Channel, HandlingRule, Status, TrackingCode, redact_personal};
-use haidang_store::{
-    Actor, AuditCtx, Category, ContactDetails, NewEvent, Page, PublicFilter, Report, ReportSet, ReportStep,
-};
+use haidang_store::{Actor, AuditCtx, Category, NewEvent, Page, PublicFilter, Report, ReportSet, ReportStep};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -153,27 +150,6 @@ async fn public_config(State(state): State<AppState>) -> ApiResult<axum::Json<Pu
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PublicSubmission {
-    category_id: i64,
-    title: Option<String>,
-    description: String,
-    lat: f64,
-    lon: f64,
-    address: Option<String>,
-    #[serde(default)]
-    urgent: bool,
-    #[serde(default)]
-    contact: ContactDetails,
-    #[serde(default)]
-    confidential: bool,
-    #[serde(default)]
-    consent: bool,
-    #[serde(default)]
-    attributes: BTreeMap<String, Vec<String>>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Submitted {
     /// The citizen's tracking code: keep it to follow and rate the report.
@@ -194,23 +170,11 @@ async fn submit(
     count_submission(&state, &client)?;
     let form = upload::read_form(&state, multipart, state.reports.config.max_files).await?;
     let json = form.text("report").ok_or_else(|| ApiError::field("report", "the report part (JSON) is required"))?;
-    let req: PublicSubmission = crate::extract::parse_json(json.as_bytes())?;
-    let sub = Submission {
-        channel: Channel::Web,
-        category_id: req.category_id,
-        title: req.title,
-        description: req.description,
-        lat: req.lat,
-        lon: req.lon,
-        address: req.address,
-        urgent: req.urgent,
-        contact: req.contact,
-        confidential: req.confidential,
-        consent: req.consent,
-        attributes: req.attributes,
-        open311_client_id: None,
-        open311_token: None,
-    };
+    let req: ReportInput = crate::extract::parse_json(json.as_bytes())?;
+    if req.channel.as_deref().is_some_and(|c| c != "web") {
+        return Err(ApiError::field("channel", "the public form is the web channel"));
+    }
+    let sub = Submission::new(Channel::Web, req);
     let report = intake::submit(&state, &citizen_ctx(&client), citizen(), sub, form.files).await?;
     Ok((
         StatusCode::CREATED,

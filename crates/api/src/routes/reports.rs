@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Authn, Json, Need, Query, perm};
-use crate::reports::intake::{self, Submission};
+use crate::reports::intake::{self, ReportInput, Submission};
 use crate::reports::views::{AttachmentView, ContactPanel, ReportDetail, ReportSummary, rating_of};
 use crate::reports::workflow::{self, ActionRequest};
 use crate::routes::{Limit, page_params};
@@ -19,7 +19,6 @@ use haidang_store::{
     StatsFilter, StatsGroup,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -309,57 +308,21 @@ async fn export_reports(
     crate::export::table("reports", "Phản ánh", stamp, xlsx, &EXPORT_COLUMNS, rows).await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StaffReport {
-    /// `hotline`, `in_person`, `zalo`, `email` or `staff`.
-    channel: String,
-    category_id: i64,
-    title: Option<String>,
-    description: String,
-    lat: f64,
-    lon: f64,
-    address: Option<String>,
-    #[serde(default)]
-    urgent: bool,
-    #[serde(default)]
-    contact: ContactDetails,
-    #[serde(default)]
-    confidential: bool,
-    /// The citizen agreed (on the phone, at the counter) to the processing of their details.
-    #[serde(default)]
-    consent: bool,
-    #[serde(default)]
-    attributes: BTreeMap<String, Vec<String>>,
-}
-
 /// Enters a report taken by phone, at the counter, from Zalo or by e-mail.
-#[utoipa::path(post, path = "/api/reports", tag = "reports", request_body = StaffReport,
+#[utoipa::path(post, path = "/api/reports", tag = "reports", request_body = ReportInput,
     responses((status = 201, body = ReportDetail), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_report(
     State(state): State<AppState>,
     need: Need<perm::ReportsDispatch>,
-    Json(req): Json<StaffReport>,
+    Json(req): Json<ReportInput>,
 ) -> ApiResult<(StatusCode, axum::Json<ReportDetail>)> {
-    let channel = Channel::parse(&req.channel)
+    let channel = req
+        .channel
+        .as_deref()
+        .and_then(Channel::parse)
         .filter(|c| c.is_staff_entered())
         .ok_or_else(|| ApiError::field("channel", "must be hotline, in_person, zalo, email or staff"))?;
-    let sub = Submission {
-        channel,
-        category_id: req.category_id,
-        title: req.title,
-        description: req.description,
-        lat: req.lat,
-        lon: req.lon,
-        address: req.address,
-        urgent: req.urgent,
-        contact: req.contact,
-        confidential: req.confidential,
-        consent: req.consent,
-        attributes: req.attributes,
-        open311_client_id: None,
-        open311_token: None,
-    };
+    let sub = Submission::new(channel, req);
     let ctx = need.audit();
     let report = intake::submit(&state, &ctx, ctx.actor.clone(), sub, Vec::new()).await?;
     Ok((StatusCode::CREATED, axum::Json(detail(&state, &need, report).await?)))
