@@ -109,6 +109,7 @@ pub fn app(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     let (api, openapi) = api_routes().split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(routes::open311::router())
         .fallback(middleware::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .layer(DefaultBodyLimit::max(max_body))

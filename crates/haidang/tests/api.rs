@@ -3,6 +3,7 @@
 mod api {
     pub mod auth;
     pub mod input;
+    pub mod open311;
     pub mod ops;
     pub mod places;
     pub mod scope;

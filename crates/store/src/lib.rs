@@ -17,6 +17,7 @@ mod cursor;
 mod duty;
 mod error;
 mod model;
+pub mod open311;
 mod org;
 mod report_setup;
 mod reports;

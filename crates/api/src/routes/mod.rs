@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod duty;
 pub mod events;
+pub mod open311;
 pub mod ops;
 pub mod org;
 pub mod public;
