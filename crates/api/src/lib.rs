@@ -111,6 +111,7 @@ pub fn app(state: AppState) -> Router {
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(routes::open311::router())
         .fallback(middleware::fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::declared_length))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_request))

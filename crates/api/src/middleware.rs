@@ -65,6 +65,26 @@ pub async fn problems(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(body))
 }
 
+/// Refuses a body whose declared length is over the route's limit before anything else runs
+/// (login, parsing): uploads may be large, every other body is bounded by `max_body_bytes`.
+/// Bodies without a declared length are bounded while read, by the extractors' limits.
+pub async fn declared_length(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let upload = req.method() == axum::http::Method::POST
+        && (path == "/api/public/reports"
+            || path
+                .strip_prefix("/api/reports/")
+                .and_then(|rest| rest.strip_suffix("/attachments"))
+                .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit())));
+    let limit = if upload { crate::reports::upload::MAX_UPLOAD_BYTES } else { state.config.max_body_bytes };
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    next.run(req).await
+}
+
 /// Request counts and latency by route template.
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route =
