@@ -388,8 +388,9 @@ async fn act(state: &AppState, authn: &Authn, report: &Report, req: &ActionReque
     Ok(after)
 }
 
+/// Unknown fields are refused by the action's own fields (serde's `deny_unknown_fields` here
+/// would refuse every field of the flattened action, `action` included).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     /// At most 200 reports.
     ids: Vec<i64>,
