@@ -10,7 +10,7 @@ use haidang_work::{Clocking, Deadline, EscalationLevel, EscalationPolicy, Escala
 
 /// The escalation policy of an item: the platform's, with the item's urgent acceptance window.
 pub fn policy(base: &EscalationPolicy, w: &WorkUpdate) -> EscalationPolicy {
-    EscalationPolicy { accept_within: w.accept_within_minutes.map(TimeDelta::minutes), ..base.clone() }
+    EscalationPolicy { accept_within: w.accept_within_minutes.map(TimeDelta::minutes), ..*base }
 }
 
 pub fn work_state(w: &WorkUpdate) -> WorkState {

@@ -178,7 +178,7 @@ pub async fn submit(
         None => c.push("category_id", "no such active category"),
     }
     if files.len() > state.reports.config.max_files {
-        c.push("file", &format!("at most {} files", state.reports.config.max_files));
+        c.push("file", format!("at most {} files", state.reports.config.max_files));
     }
     c.finish()?;
     let (Some(category), Some(description)) = (category, description) else {
