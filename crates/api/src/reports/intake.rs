@@ -32,8 +32,28 @@ pub struct ReportInput {
     /// The citizen accepted the processing notice (required on the public form).
     #[serde(default)]
     pub consent: bool,
-    #[serde(default)]
+    /// The category's extra fields: a value, or a list of values (multi-value lists).
+    #[serde(default, deserialize_with = "one_or_many")]
+    #[schema(value_type = BTreeMap<String, Object>)]
     pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+/// Attribute values as forms send them: `"off"` for one value, `["a", "b"]` for several.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<String>>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged, expecting = "a string or a list of strings")]
+    enum Values {
+        One(String),
+        Many(Vec<String>),
+    }
+    let map: BTreeMap<String, Values> = serde::Deserialize::deserialize(d)?;
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| match v {
+            Values::One(s) => (k, vec![s]),
+            Values::Many(v) => (k, v),
+        })
+        .collect())
 }
 
 impl Submission {
