@@ -6,6 +6,7 @@ mod api {
     pub mod open311;
     pub mod ops;
     pub mod places;
+    pub mod reports;
     pub mod scope;
     pub mod support;
 }
