@@ -9,7 +9,7 @@ use crate::work::{
 use crate::{Cursor, Page, Store, StoreError, UnitRef};
 use chrono::{DateTime, Utc};
 use haidang_core::{FieldCode, Invalid, OrgUnitId};
-use haidang_reports::{Channel, Status};
+use haidang_reports::{Channel, Status, redact_personal};
 use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::BTreeMap;
@@ -938,7 +938,8 @@ impl Store {
         with_work(&mut conn, rows).await
     }
 
-    /// Erases the contact details of the given reports and drops notices not yet sent to them.
+    /// Erases the contact details of the given reports (with phones and e-mails written into
+    /// their text) and drops notices not yet sent to them.
     pub async fn erase_contacts(&self, ctx: &AuditCtx, ids: &[i64], reason: &str) -> Result<u64, StoreError> {
         let now = self.clock.now();
         let mut tx = self.writer.begin().await?;
@@ -954,6 +955,21 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let Some((code, work_id, owner)) = row else { continue };
+            // Phones and e-mails the citizen typed into the text go too.
+            let (title, description, address): (String, String, Option<String>) =
+                sqlx::query_as("SELECT title, description, address FROM reports WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let (title, description) = (redact_personal(&title), redact_personal(&description));
+            let search = fold_for_search(&[&code, &title, &description, address.as_deref().unwrap_or("")]);
+            sqlx::query("UPDATE reports SET title = $1, description = $2, search_fold = $3 WHERE id = $4")
+                .bind(&title)
+                .bind(&description)
+                .bind(search)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM notifications WHERE reference = $1 AND status = 'pending'")
                 .bind(&code)
                 .execute(&mut *tx)

@@ -526,7 +526,7 @@ async fn citizens_data_requests_find_and_erase_their_contact_details() {
         report_json(
             waste,
             quy_nhon,
-            "Rác chưa được thu gom ba ngày nay",
+            "Rác chưa được thu gom ba ngày nay, gọi tôi 0935111222",
             json!({"contact": {"name": "Lê Văn Xoá", "phone": PHONE, "email": EMAIL}}),
         ),
         &[],
@@ -570,6 +570,9 @@ async fn citizens_data_requests_find_and_erase_their_contact_details() {
     assert_eq!(d["contact"]["erased"], true, "{d}");
     assert_eq!(d["contact"]["present"], false, "{d}");
     assert!(d["timeline"].as_array().unwrap().iter().any(|e| e["kind"] == "contact_erased"), "{d}");
+    // The phone number written into the text is gone too.
+    assert!(!d["description"].as_str().unwrap().contains(PHONE), "{d}");
+    assert!(d["description"].as_str().unwrap().contains("[số điện thoại]"), "{d}");
     let res = operator.get(&format!("/api/reports/{id}/contact")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap(), json!({"name": null, "phone": null, "email": null}));
