@@ -208,12 +208,10 @@ async fn filter(state: &AppState, authn: &Authn, q: &ListQuery, limit: usize) ->
     };
     if inbox {
         let own = unit.or_else(|| authn.user.as_ref().map(|u| u.home_unit.id));
-        let units: Vec<OrgUnitId> = own.into_iter().collect();
-        let dispatch = principal.has(Permission::ReportsDispatch)
-            && units
-                .iter()
-                .any(|u| tree.is_within(state.reports.dispatch_unit(), *u) || *u == state.reports.dispatch_unit());
-        f.inbox = Some((units, dispatch || (principal.is_system())));
+        // The unit's queue and its sub-units' (a department sees its divisions' work).
+        let units: Vec<OrgUnitId> = own.map(|u| tree.subtree(u)).unwrap_or_default();
+        let dispatch = principal.has(Permission::ReportsDispatch) && units.contains(&state.reports.dispatch_unit());
+        f.inbox = Some((units, dispatch || principal.is_system()));
     } else if let Some(u) = unit {
         f.handler_units = Some(tree.subtree(u));
     }
