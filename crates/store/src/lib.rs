@@ -19,6 +19,7 @@ mod error;
 mod model;
 pub mod open311;
 mod org;
+mod report_import;
 mod report_setup;
 mod reports;
 mod sessions;
@@ -34,6 +35,7 @@ pub use cursor::{Cursor, Page};
 pub use error::StoreError;
 pub use model::*;
 pub use org::{NewOrgUnit, OrgUnitFilter, OrgUnitPatch};
+pub use report_import::{ImportedReport, ImportedWork};
 pub use report_setup::{Category, CategoryInput, Open311Client};
 pub use reports::{
     Attachment, ContactDetails, DeadlineFilter, NewAttachment, NewReport, PublicFilter, Report, ReportFilter,
@@ -85,6 +87,7 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         MIGRATIONS.run(&writer).await?;
+        report_import::refresh_planner_stats(&mut *writer.acquire().await?).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
