@@ -4,7 +4,8 @@
 use crate::audit::{AuditCtx, Change, append, escape_like};
 use crate::time::{parse, parse_opt, ts};
 use crate::work::{
-    NewEvent, NewNotice, WorkItem, WorkUpdate, insert_event, insert_work, load_work, queue_notices, write_work,
+    NewEvent, NewNotice, WorkItem, WorkUpdate, insert_event, insert_work, load_work, load_works, queue_notices,
+    write_work,
 };
 use crate::{Cursor, Page, Store, StoreError, UnitRef};
 use chrono::{DateTime, Utc};
@@ -369,14 +370,18 @@ async fn load_report(conn: &mut SqliteConnection, where_: &str, key: impl ToStri
     report_of(row, work)
 }
 
-/// Rows of a list with their work items, fetched in one more query rather than one per row.
+/// Rows of a list with their work items, fetched for the whole page at once, not row by row.
 async fn with_work(conn: &mut SqliteConnection, rows: Vec<ReportRow>) -> Result<Vec<Report>, StoreError> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let work = load_work(conn, row.work_id).await?;
-        out.push(report_of(row, work)?);
-    }
-    Ok(out)
+    let ids: Vec<i64> = rows.iter().map(|r| r.work_id).collect();
+    let mut works = load_works(conn, &ids).await?;
+    rows.into_iter()
+        .map(|row| {
+            let work = works
+                .remove(&row.work_id)
+                .ok_or_else(|| StoreError::Corrupt(format!("report {}: no work item", row.id)))?;
+            report_of(row, work)
+        })
+        .collect()
 }
 
 fn fold_for_search(parts: &[&str]) -> String {
@@ -674,6 +679,21 @@ impl Store {
             .bind(report_id)
             .fetch_all(&self.reader)
             .await?;
+        rows.into_iter().map(attachment_of).collect()
+    }
+
+    /// The attachments of several reports (a list page), by report id.
+    pub async fn attachments_of(&self, report_ids: &[i64]) -> Result<Vec<Attachment>, StoreError> {
+        if report_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("{ATTACHMENT_SELECT} WHERE report_id IN ("));
+        let mut sep = qb.separated(", ");
+        for id in report_ids {
+            sep.push_bind(*id);
+        }
+        qb.push(") ORDER BY id");
+        let rows: Vec<AttachmentRow> = qb.build_query_as().fetch_all(&self.reader).await?;
         rows.into_iter().map(attachment_of).collect()
     }
 

@@ -216,6 +216,43 @@ pub(crate) async fn load_work(conn: &mut SqliteConnection, id: i64) -> Result<Wo
     work_of(row, coordinators.into_iter().map(|(id, code, name)| UnitRef { id: OrgUnitId(id), code, name }).collect())
 }
 
+/// Work items of a list page in two queries (items, then their coordinators), keyed by id.
+pub(crate) async fn load_works(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, WorkItem>, StoreError> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!("{WORK_SELECT} WHERE w.id IN ("));
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    qb.push(")");
+    let rows: Vec<WorkRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "SELECT c.work_id, u.id, u.code, u.name FROM work_coordinators c JOIN org_units u ON u.id = c.unit_id WHERE c.work_id IN (",
+    );
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    qb.push(") ORDER BY u.name_sort");
+    let coordinators: Vec<(i64, i64, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    for row in rows {
+        let id = row.id;
+        let coords = coordinators
+            .iter()
+            .filter(|c| c.0 == id)
+            .map(|(_, uid, code, name)| UnitRef { id: OrgUnitId(*uid), code: code.clone(), name: name.clone() })
+            .collect();
+        out.insert(id, work_of(row, coords)?);
+    }
+    Ok(out)
+}
+
 pub(crate) async fn insert_work(
     conn: &mut SqliteConnection,
     subject: &str,
@@ -319,6 +356,24 @@ pub(crate) async fn queue_notices(
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    work_id: i64,
+    id: i64,
+    at: String,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    actor_name: String,
+    kind: String,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    note: Option<String>,
+    public: bool,
+    unit_id: Option<i64>,
+    code: Option<String>,
+    name: Option<String>,
+}
+
 /// id, address kind, address, subject, body, reference, attempts
 type NoticeRow = (i64, String, String, String, String, Option<String>, i64);
 
@@ -329,45 +384,49 @@ impl Store {
     }
 
     pub async fn work_events(&self, work_id: i64) -> Result<Vec<WorkEvent>, StoreError> {
-        type Row = (
-            i64,
-            String,
-            String,
-            Option<i64>,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            bool,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
+        Ok(self.events_of(&[work_id], false).await?.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// The timelines of several work items (a list page) as `(work id, event)`, in order;
+    /// `public_only` keeps the steps shown to citizens.
+    pub async fn events_of(&self, work_ids: &[i64], public_only: bool) -> Result<Vec<(i64, WorkEvent)>, StoreError> {
+        if work_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT e.work_id, e.id, e.at, e.actor_kind, e.actor_id, e.actor_name, e.kind, e.from_status, e.to_status, \
+             e.note, e.public, e.unit_id, u.code, u.name FROM work_events e LEFT JOIN org_units u ON u.id = e.unit_id \
+             WHERE e.work_id IN (",
         );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT e.id, e.at, e.actor_kind, e.actor_id, e.actor_name, e.kind, e.from_status, e.to_status, e.note, e.public, \
-             e.unit_id, u.code, u.name FROM work_events e LEFT JOIN org_units u ON u.id = e.unit_id \
-             WHERE e.work_id = $1 ORDER BY e.id",
-        )
-        .bind(work_id)
-        .fetch_all(&self.reader)
-        .await?;
+        let mut sep = qb.separated(", ");
+        for id in work_ids {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        if public_only {
+            qb.push(" AND e.public = 1");
+        }
+        qb.push(" ORDER BY e.work_id, e.id");
+        let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&self.reader).await?;
         rows.into_iter()
             .map(|r| {
-                Ok(WorkEvent {
-                    id: r.0,
-                    at: parse(&r.1)?,
-                    actor: Actor { kind: r.2, id: r.3, name: r.4 },
-                    kind: r.5,
-                    from_status: r.6,
-                    to_status: r.7,
-                    note: r.8,
-                    public: r.9,
-                    unit: match (r.10, r.11, r.12) {
-                        (Some(id), Some(code), Some(name)) => Some(UnitRef { id: OrgUnitId(id), code, name }),
-                        _ => None,
+                Ok((
+                    r.work_id,
+                    WorkEvent {
+                        id: r.id,
+                        at: parse(&r.at)?,
+                        actor: Actor { kind: r.actor_kind, id: r.actor_id, name: r.actor_name },
+                        kind: r.kind,
+                        from_status: r.from_status,
+                        to_status: r.to_status,
+                        note: r.note,
+                        public: r.public,
+                        unit: match (r.unit_id, r.code, r.name) {
+                            (Some(id), Some(code), Some(name)) => Some(UnitRef { id: OrgUnitId(id), code, name }),
+                            _ => None,
+                        },
                     },
-                })
+                ))
             })
             .collect()
     }

@@ -76,8 +76,10 @@ export interface Category {
   description_en: string;
   rule: CategoryRule;
   field: string | null;
-  normal_deadline: { working_hours: number };
-  urgent_deadline: { hours: number };
+  /** Working hours on the calendar for a normal report. */
+  normal_working_hours: number;
+  /** Wall-clock hours for an urgent one. */
+  urgent_hours: number;
   accept_within_minutes: number;
   urgent_by_default: boolean;
   attributes: Attribute[];

@@ -88,8 +88,8 @@ function CategoriesTab() {
     },
     { key: 'code', label: t('radmin.catCode'), value: (c) => c.code, sortable: false },
     { key: 'rule', label: t('radmin.rule'), value: (c) => td(`ruleKind.${c.rule.kind}`, c.rule.kind), sortable: false },
-    { key: 'deadline', label: t('radmin.normalHours'), value: (c) => c.normal_deadline.working_hours, sortable: false, className: 'num' },
-    { key: 'urgent', label: t('radmin.urgentHours'), value: (c) => c.urgent_deadline.hours, sortable: false, className: 'num' },
+    { key: 'deadline', label: t('radmin.normalHours'), value: (c) => c.normal_working_hours, sortable: false, className: 'num' },
+    { key: 'urgent', label: t('radmin.urgentHours'), value: (c) => c.urgent_hours, sortable: false, className: 'num' },
     { key: 'active', label: t('radmin.active'), value: (c) => (c.active ? t('common.yes') : t('common.no')), sortable: false },
     {
       key: 'edit',
@@ -162,8 +162,8 @@ function CategoryForm({ category, all, onSaved }: { category: Category | null; a
   const [ruleKind, setRuleKind] = useState<'by_place' | 'by_field' | 'fixed'>(c?.rule.kind ?? 'by_place');
   const [ruleUnit, setRuleUnit] = useState<UnitRef | null>(c && 'unit_id' in c.rule ? { id: c.rule.unit_id, code: '', name: `#${c.rule.unit_id}` } : null);
   const [field, setField] = useState(c?.field ?? '');
-  const [normalHours, setNormalHours] = useState(String(c?.normal_deadline.working_hours ?? 40));
-  const [urgentHours, setUrgentHours] = useState(String(c?.urgent_deadline.hours ?? 4));
+  const [normalHours, setNormalHours] = useState(String(c?.normal_working_hours ?? 40));
+  const [urgentHours, setUrgentHours] = useState(String(c?.urgent_hours ?? 4));
   const [acceptMin, setAcceptMin] = useState(String(c?.accept_within_minutes ?? 30));
   const [urgentDefault, setUrgentDefault] = useState(c?.urgent_by_default ?? false);
   const [active, setActive] = useState(c?.active ?? true);
@@ -187,8 +187,8 @@ function CategoryForm({ category, all, onSaved }: { category: Category | null; a
       description_en: descEn.trim(),
       rule: ruleKind === 'by_place' ? { kind: ruleKind } : { kind: ruleKind, unit_id: ruleUnit?.id },
       field: field || null,
-      normal_deadline: { working_hours: Number(normalHours) },
-      urgent_deadline: { hours: Number(urgentHours) },
+      normal_working_hours: Number(normalHours),
+      urgent_hours: Number(urgentHours),
       accept_within_minutes: Number(acceptMin),
       urgent_by_default: urgentDefault,
       active,
@@ -203,7 +203,7 @@ function CategoryForm({ category, all, onSaved }: { category: Category | null; a
       })),
     };
     try {
-      if (c) await api.patch(`/api/report-categories/${c.id}`, body);
+      if (c) await api.put(`/api/report-categories/${c.id}`, body);
       else await api.post('/api/report-categories', body);
       onSaved();
     } catch (err) {
@@ -245,8 +245,8 @@ function CategoryForm({ category, all, onSaved }: { category: Category | null; a
             </option>
           ))}
         </SelectField>
-        <InputField label={t('radmin.normalHours')} type="number" min={1} required value={normalHours} onChange={(e) => setNormalHours(e.target.value)} error={fe('normal_deadline.working_hours')} hint={t('radmin.normalHoursHint')} />
-        <InputField label={t('radmin.urgentHours')} type="number" min={1} required value={urgentHours} onChange={(e) => setUrgentHours(e.target.value)} error={fe('urgent_deadline.hours')} />
+        <InputField label={t('radmin.normalHours')} type="number" min={1} required value={normalHours} onChange={(e) => setNormalHours(e.target.value)} error={fe('normal_working_hours')} hint={t('radmin.normalHoursHint')} />
+        <InputField label={t('radmin.urgentHours')} type="number" min={1} required value={urgentHours} onChange={(e) => setUrgentHours(e.target.value)} error={fe('urgent_hours')} />
         <InputField label={t('radmin.acceptWithin')} type="number" min={1} required value={acceptMin} onChange={(e) => setAcceptMin(e.target.value)} error={fe('accept_within_minutes')} hint={t('radmin.acceptWithinHint')} />
         <InputField label={t('radmin.keywords')} optional value={keywords} onChange={(e) => setKeywords(e.target.value)} hint={t('radmin.keywordsHint')} />
       </div>
@@ -292,7 +292,7 @@ function CategoryForm({ category, all, onSaved }: { category: Category | null; a
           {t('radmin.addAttribute')}
         </button>
       </fieldset>
-      <ErrorBox error={error} fields={['code', 'name_vi', 'name_en', 'rule', 'rule.unit_id', 'field', 'parent_id', 'normal_deadline.working_hours', 'urgent_deadline.hours', 'accept_within_minutes']} />
+      <ErrorBox error={error} fields={['code', 'name_vi', 'name_en', 'rule', 'rule.unit_id', 'field', 'parent_id', 'normal_working_hours', 'urgent_hours', 'accept_within_minutes']} />
       <button type="submit" className="btn btn-primary" disabled={busy || (ruleKind !== 'by_place' && !ruleUnit)} data-testid="category-save">
         {busy ? t('common.saving') : t('common.save')}
       </button>
