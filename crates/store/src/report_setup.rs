@@ -269,7 +269,8 @@ impl Store {
                 Ok(CalendarDay {
                     date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
                         .map_err(|_| StoreError::Corrupt(format!("calendar date {date:?}")))?,
-                    kind: if kind == "workday" { DayKind::Workday } else { DayKind::Holiday },
+                    kind: DayKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("calendar kind {kind:?}")))?,
                     name,
                 })
             })
@@ -281,10 +282,7 @@ impl Store {
         let now = self.clock.now();
         let mut tx = self.writer.begin().await?;
         for d in days {
-            let kind = match d.kind {
-                DayKind::Holiday => "holiday",
-                DayKind::Workday => "workday",
-            };
+            let kind = d.kind.as_str();
             sqlx::query(
                 "INSERT INTO calendar_days (date, kind, name) VALUES ($1, $2, $3)
                  ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, name = excluded.name",

@@ -128,6 +128,20 @@ pub enum DayKind {
     Workday,
 }
 
+impl DayKind {
+    /// The name used in the calendar file, the store and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Holiday => "holiday",
+            Self::Workday => "workday",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Holiday, Self::Workday].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// An exception to the Monday–Friday week.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarDay {
@@ -313,11 +327,7 @@ fn parse_official() -> Result<Vec<CalendarDay>, String> {
                 return Err(format!("not three cells: {line}"));
             };
             let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|e| format!("{line}: {e}"))?;
-            let kind = match kind {
-                "holiday" => DayKind::Holiday,
-                "workday" => DayKind::Workday,
-                other => return Err(format!("{line}: unknown kind {other}")),
-            };
+            let kind = DayKind::parse(kind).ok_or_else(|| format!("{line}: unknown kind {kind}"))?;
             Ok(CalendarDay { date, kind, name: name.to_owned() })
         })
         .collect()

@@ -99,13 +99,6 @@ pub struct CalendarView {
     official_available: bool,
 }
 
-fn kind_str(k: DayKind) -> &'static str {
-    match k {
-        DayKind::Holiday => "holiday",
-        DayKind::Workday => "workday",
-    }
-}
-
 /// A year of the working calendar: office hours, holidays and make-up working days.
 #[utoipa::path(get, path = "/api/calendar", tag = "reports", params(YearQuery), responses((status = 200, body = CalendarView)))]
 async fn get_calendar(
@@ -124,7 +117,7 @@ async fn get_calendar(
         .await?
         .into_iter()
         .filter(|d| d.date.year() == year)
-        .map(|d| DayView { date: d.date, kind: kind_str(d.kind).into(), name: d.name })
+        .map(|d| DayView { date: d.date, kind: d.kind.as_str().into(), name: d.name })
         .collect();
     Ok(axum::Json(CalendarView {
         year,
@@ -162,14 +155,8 @@ async fn set_day(
 ) -> ApiResult<StatusCode> {
     let date = parse_date(&date)?;
     let mut c = Checker::new();
-    let kind = match req.kind.as_str() {
-        "holiday" => Some(DayKind::Holiday),
-        "workday" => Some(DayKind::Workday),
-        _ => {
-            c.push("kind", "must be holiday or workday");
-            None
-        }
-    };
+    let kind = DayKind::parse(&req.kind);
+    c.check(kind.is_some(), "kind", "must be holiday or workday");
     let name = text(&mut c, "name", &req.name, 200);
     c.finish()?;
     let (Some(kind), Some(name)) = (kind, name) else {
