@@ -18,6 +18,13 @@ use haidang_work::{EscalationPolicy, OfficeHours, WorkCalendar};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+/// A category and its children: filtering by a parent takes its subcategories too.
+pub fn with_children(categories: &[haidang_store::Category], id: i64) -> Vec<i64> {
+    let mut out = vec![id];
+    out.extend(categories.iter().filter(|c| c.parent_id == Some(id)).map(|c| c.id));
+    out
+}
+
 /// Settings of report handling; the binary fills them from its configuration.
 #[derive(Debug, Clone)]
 pub struct ReportsConfig {

@@ -74,6 +74,15 @@ pub async fn read_form(state: &AppState, mut multipart: Multipart, max_files: us
     Ok(Form { fields, files })
 }
 
+/// Which variant of a stored file to send.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MediaQuery {
+    /// `thumb` for the thumbnail.
+    pub size: Option<String>,
+}
+
 /// Sends a stored file (or its thumbnail) with its type, never sniffed by the browser.
 pub async fn serve_file(
     state: &AppState,

@@ -5,8 +5,9 @@
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ClientInfo, Json, Query};
 use crate::reports::intake::{self, ReportInput, Submission};
-use crate::reports::upload::{self, MAX_UPLOAD_BYTES};
+use crate::reports::upload::{self, MAX_UPLOAD_BYTES, MediaQuery};
 use crate::reports::views::PublicReport;
+use crate::reports::with_children;
 use crate::reports::{notices, workflow};
 use crate::routes::{Limit, page_params};
 use crate::state::AppState;
@@ -238,14 +239,7 @@ async fn list_public(
     let categories = state.store.categories().await?;
     let f = PublicFilter {
         commune: q.commune.map(OrgUnitId),
-        categories: q
-            .category
-            .map(|id| {
-                let mut v = vec![id];
-                v.extend(categories.iter().filter(|c| c.parent_id == Some(id)).map(|c| c.id));
-                v
-            })
-            .unwrap_or_default(),
+        categories: q.category.map(|id| with_children(&categories, id)).unwrap_or_default(),
         status,
         from: q.from,
         to: q.to,
@@ -405,14 +399,6 @@ async fn rate(
         can_rate: can_rate(&state, &after),
         report: public_view(&state, &after, &categories).await?,
     }))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct MediaQuery {
-    /// `thumb` for the thumbnail.
-    size: Option<String>,
 }
 
 /// A published photo (metadata stripped at intake).

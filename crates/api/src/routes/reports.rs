@@ -4,7 +4,9 @@
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Authn, Json, Need, Query, perm};
 use crate::reports::intake::{self, ReportInput, Submission};
+use crate::reports::upload::MediaQuery;
 use crate::reports::views::{AttachmentView, ContactPanel, ReportDetail, ReportSummary, rating_of};
+use crate::reports::with_children;
 use crate::reports::workflow::{self, ActionRequest};
 use crate::routes::{Limit, page_params};
 use crate::state::AppState;
@@ -15,8 +17,8 @@ use chrono::{DateTime, Duration, Utc};
 use haidang_core::{OrgUnitId, Permission, Principal};
 use haidang_reports::{Channel, Status};
 use haidang_store::{
-    Category, ContactDetails, DeadlineFilter, Page, Report, ReportFilter, ReportSort, ReportStats, ScopeEntry,
-    StatsFilter, StatsGroup,
+    ContactDetails, DeadlineFilter, Page, Report, ReportFilter, ReportSort, ReportStats, ScopeEntry, StatsFilter,
+    StatsGroup,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -109,13 +111,6 @@ fn comma_list<T>(field: &str, value: Option<&str>, parse: impl Fn(&str) -> Optio
         .filter(|v| !v.is_empty())
         .map(|v| parse(v).ok_or_else(|| ApiError::field(field, format!("{v:?} is not a known value"))))
         .collect()
-}
-
-/// A category and its children (filtering by a parent takes its subcategories too).
-fn with_children(categories: &[Category], id: i64) -> Vec<i64> {
-    let mut out = vec![id];
-    out.extend(categories.iter().filter(|c| c.parent_id == Some(id)).map(|c| c.id));
-    out
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -500,14 +495,6 @@ async fn upload_attachment(
     let stored = intake::store_files(&state, vec![file], purpose).await?;
     let a = state.store.add_report_attachment(&need.audit(), id, &stored[0]).await?;
     Ok((StatusCode::CREATED, axum::Json(AttachmentView::of(&a))))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct MediaQuery {
-    /// `thumb` for the thumbnail.
-    size: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/reports/{id}/attachments/{aid}", tag = "reports", params(("id" = i64, Path), ("aid" = i64, Path), MediaQuery),
