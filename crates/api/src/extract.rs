@@ -139,6 +139,8 @@ pub struct Authn {
     pub session_hash: Option<String>,
     pub restriction: Option<Restriction>,
     pub client: ClientInfo,
+    /// A token limited to some entity types (expanded IRIs) reaches only those in context data.
+    pub entity_types: Option<Vec<String>>,
 }
 
 impl Authn {
@@ -208,6 +210,7 @@ where
                 session_hash: None,
                 restriction: None,
                 client,
+                entity_types: found.entity_types,
             }
         } else {
             let cookie = cookie_value(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated("log in first"))?;
@@ -256,6 +259,7 @@ pub async fn person(state: &AppState, id: UserId, session_hash: String, client: 
         session_hash: Some(session_hash),
         restriction,
         client,
+        entity_types: None,
     })
 }
 
@@ -288,7 +292,10 @@ pub mod perm {
         ReportsRead,
         ReportsHandle,
         ReportsDispatch,
-        ReportsAdmin
+        ReportsAdmin,
+        ContextRead,
+        ContextWrite,
+        DevicesAdmin
     );
 }
 

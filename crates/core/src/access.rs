@@ -44,10 +44,19 @@ pub enum Permission {
     /// Report categories, the working calendar, Open311 clients, citizens' privacy requests.
     #[serde(rename = "reports.admin")]
     ReportsAdmin,
+    /// Read context data (NGSI-LD entities, their history, subscriptions) owned in scope.
+    #[serde(rename = "context.read")]
+    ContextRead,
+    /// Create, change and delete context data and subscriptions in scope.
+    #[serde(rename = "context.write")]
+    ContextWrite,
+    /// Devices, connectors, imports and the policies of entity types.
+    #[serde(rename = "devices.admin")]
+    DevicesAdmin,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 15] = [
         Self::OrgRead,
         Self::OrgWrite,
         Self::UsersRead,
@@ -60,6 +69,9 @@ impl Permission {
         Self::ReportsHandle,
         Self::ReportsDispatch,
         Self::ReportsAdmin,
+        Self::ContextRead,
+        Self::ContextWrite,
+        Self::DevicesAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +88,9 @@ impl Permission {
             Self::ReportsHandle => "reports.handle",
             Self::ReportsDispatch => "reports.dispatch",
             Self::ReportsAdmin => "reports.admin",
+            Self::ContextRead => "context.read",
+            Self::ContextWrite => "context.write",
+            Self::DevicesAdmin => "devices.admin",
         }
     }
 
@@ -143,10 +158,20 @@ impl Role {
         use Permission::*;
         match self {
             Self::Administrator => &Permission::ALL,
-            Self::Leader => &[OrgRead, UsersRead, DutyRead, AuditRead, ReportsRead],
-            Self::Operator => &[OrgRead, UsersRead, DutyRead, DutyWrite, ReportsRead, ReportsHandle, ReportsDispatch],
-            Self::Specialist => &[OrgRead, ReportsRead, ReportsHandle],
-            Self::CommuneOfficer => &[OrgRead, UsersRead, ReportsRead, ReportsHandle],
+            Self::Leader => &[OrgRead, UsersRead, DutyRead, AuditRead, ReportsRead, ContextRead],
+            Self::Operator => &[
+                OrgRead,
+                UsersRead,
+                DutyRead,
+                DutyWrite,
+                ReportsRead,
+                ReportsHandle,
+                ReportsDispatch,
+                ContextRead,
+                ContextWrite,
+            ],
+            Self::Specialist => &[OrgRead, ReportsRead, ReportsHandle, ContextRead],
+            Self::CommuneOfficer => &[OrgRead, UsersRead, ReportsRead, ReportsHandle, ContextRead],
             Self::SocAnalyst => &[OrgRead, DutyRead, AuditRead],
         }
     }

@@ -16,6 +16,10 @@ pub enum ErrorKind {
     LdContextNotAvailable,
     NoMultiTenantSupport,
     NonexistentTenant,
+    /// Not in the specification (it leaves security to the platform): no or a bad token.
+    Unauthorized,
+    /// Not in the specification: the caller's units or entity types do not allow this.
+    Forbidden,
 }
 
 impl ErrorKind {
@@ -32,11 +36,18 @@ impl ErrorKind {
             Self::LdContextNotAvailable => "LdContextNotAvailable",
             Self::NoMultiTenantSupport => "NoMultiTenantSupport",
             Self::NonexistentTenant => "NonexistentTenant",
+            Self::Unauthorized => "Unauthorized",
+            Self::Forbidden => "Forbidden",
         }
     }
 
     pub fn type_uri(self) -> String {
-        format!("https://uri.etsi.org/ngsi-ld/errors/{}", self.name())
+        match self {
+            // Hải Đăng's own problem types, as the rest of its API uses.
+            Self::Unauthorized => "https://haidang.vn/problems/unauthorized".to_string(),
+            Self::Forbidden => "https://haidang.vn/problems/forbidden".to_string(),
+            _ => format!("https://uri.etsi.org/ngsi-ld/errors/{}", self.name()),
+        }
     }
 
     /// The HTTP status the specification gives this error type (clause 5.5.2, table 5.5.2-1,
@@ -51,6 +62,8 @@ impl ErrorKind {
             Self::TooComplexQuery | Self::TooManyResults => 403,
             Self::LdContextNotAvailable => 503,
             Self::NoMultiTenantSupport => 501,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
         }
     }
 }
@@ -84,6 +97,8 @@ impl NgsiError {
             ErrorKind::LdContextNotAvailable => "The JSON-LD @context is not available",
             ErrorKind::NoMultiTenantSupport => "Tenants are not supported",
             ErrorKind::NonexistentTenant => "The tenant does not exist",
+            ErrorKind::Unauthorized => "Authentication is required",
+            ErrorKind::Forbidden => "Not allowed",
         };
         Self { kind, title: title.to_string(), detail: detail.into() }
     }

@@ -13,6 +13,7 @@
 
 mod audit;
 mod backup;
+pub mod context;
 mod cursor;
 mod duty;
 mod error;

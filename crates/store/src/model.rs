@@ -148,6 +148,8 @@ pub struct ApiToken {
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Context data: only these entity types (expanded IRIs); `None` = every type.
+    pub entity_types: Option<Vec<String>>,
 }
 
 /// A live session, looked up by the hash of its cookie.

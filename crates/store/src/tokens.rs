@@ -14,17 +14,21 @@ pub struct NewToken {
     pub secret_hash: String,
     pub unit: OrgUnitId,
     pub permissions: Vec<Permission>,
+    /// Context data: only these entity types (expanded IRIs); `None` = every type.
+    pub entity_types: Option<Vec<String>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_by: Option<UserId>,
 }
 
-type TokenRow = (i64, String, i64, String, String, String, String, Option<String>, Option<String>, Option<String>);
+type TokenRow =
+    (i64, String, i64, String, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
 
 const TOKEN_COLUMNS: &str =
-    "t.id, t.name, t.unit_id, u.code, u.name, t.permissions, t.created_at, t.expires_at, t.revoked_at, t.last_used_at";
+    "t.id, t.name, t.unit_id, u.code, u.name, t.permissions, t.created_at, t.expires_at, t.revoked_at, t.last_used_at,
+     t.entity_types";
 
 fn token(row: TokenRow) -> Result<ApiToken, StoreError> {
-    let (id, name, unit, code, unit_name, perms, created, expires, revoked, used) = row;
+    let (id, name, unit, code, unit_name, perms, created, expires, revoked, used, types) = row;
     Ok(ApiToken {
         id: TokenId(id),
         name,
@@ -38,6 +42,10 @@ fn token(row: TokenRow) -> Result<ApiToken, StoreError> {
         expires_at: parse_opt(expires)?,
         revoked_at: parse_opt(revoked)?,
         last_used_at: parse_opt(used)?,
+        entity_types: types
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("token entity types: {e}")))?,
     })
 }
 
@@ -46,8 +54,9 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let perms: Vec<&str> = new.permissions.iter().map(|p| p.as_str()).collect();
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (name, secret_hash, unit_id, permissions, created_by, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO api_tokens (name, secret_hash, unit_id, permissions, created_by, created_at, expires_at,
+                                     entity_types)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(&new.name)
         .bind(&new.secret_hash)
@@ -56,6 +65,7 @@ impl Store {
         .bind(new.created_by.map(|u| u.0))
         .bind(ts(self.clock.now()))
         .bind(new.expires_at.map(ts))
+        .bind(new.entity_types.as_ref().map(|t| serde_json::Value::from(t.clone()).to_string()))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match StoreError::from(e) {

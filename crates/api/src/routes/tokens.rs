@@ -35,6 +35,10 @@ pub struct TokenCreate {
     /// The subtree the token reaches.
     unit_id: i64,
     permissions: Vec<Permission>,
+    /// Context data only of these entity types (names of the core context's default
+    /// vocabulary, like `AirQualityObserved`, or full IRIs); absent = every type.
+    #[serde(default)]
+    entity_types: Option<Vec<String>>,
     /// At most a year ahead; default 90 days.
     expires_at: Option<DateTime<Utc>>,
 }
@@ -58,6 +62,16 @@ async fn create_token(
     let mut check = Checker::new();
     let name = text(&mut check, "name", &req.name, 100);
     check.check(!req.permissions.is_empty(), "permissions", "name at least one permission");
+    if let Some(types) = &req.entity_types {
+        check.check(!types.is_empty() && types.len() <= 50, "entity_types", "name between 1 and 50 types");
+        for (i, t) in types.iter().enumerate() {
+            check.check(
+                !t.is_empty() && t.len() <= 256 && !t.chars().any(char::is_whitespace),
+                &format!("entity_types[{i}]"),
+                "must be a type name or IRI without spaces",
+            );
+        }
+    }
     let now = state.clock.now();
     let expires_at = req.expires_at.unwrap_or(now + Duration::days(90));
     check.check(
@@ -90,6 +104,10 @@ async fn create_token(
                 secret_hash: secret.hash,
                 unit,
                 permissions,
+                entity_types: req.entity_types.map(|types| {
+                    let core = haidang_ngsi::Context::core();
+                    types.iter().map(|t| core.expand(t)).collect()
+                }),
                 expires_at: Some(expires_at),
                 created_by: need.principal.user_id(),
             },
