@@ -12,6 +12,7 @@ pub mod extract;
 mod live;
 mod metrics;
 mod middleware;
+pub mod ngsi;
 mod places;
 pub mod reports;
 pub mod routes;
@@ -105,11 +106,12 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     // Uploads are bounded per route (`reports::upload::MAX_UPLOAD_BYTES`); every other body by
     // `max_body`, which the extractors enforce through `DefaultBodyLimit`.
-    let max_request = max_body.max(reports::upload::MAX_UPLOAD_BYTES);
+    let max_request = max_body.max(reports::upload::MAX_UPLOAD_BYTES).max(ngsi::MAX_BODY_BYTES);
     let timeout = state.config.request_timeout;
     let (api, openapi) = api_routes().split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(routes::open311::router())
+        .merge(ngsi::router().layer(DefaultBodyLimit::max(ngsi::MAX_BODY_BYTES)))
         .fallback(middleware::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::declared_length))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))

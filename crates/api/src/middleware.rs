@@ -76,7 +76,13 @@ pub async fn declared_length(State(state): State<AppState>, req: Request, next: 
                 .strip_prefix("/api/reports/")
                 .and_then(|rest| rest.strip_suffix("/attachments"))
                 .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit())));
-    let limit = if upload { crate::reports::upload::MAX_UPLOAD_BYTES } else { state.config.max_body_bytes };
+    let limit = if upload {
+        crate::reports::upload::MAX_UPLOAD_BYTES
+    } else if path.starts_with("/ngsi-ld/") {
+        crate::ngsi::MAX_BODY_BYTES
+    } else {
+        state.config.max_body_bytes
+    };
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {

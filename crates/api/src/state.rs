@@ -69,6 +69,7 @@ pub struct Inner {
     pub live: Live,
     pub metrics: Metrics,
     pub reports: Reports,
+    pub ngsi: crate::ngsi::Ngsi,
     tree: RwLock<Arc<OrgTree>>,
     places: RwLock<Arc<Places>>,
 }
@@ -98,12 +99,22 @@ impl AppState {
             live: Live::new(),
             metrics: Metrics::new(),
             reports,
+            ngsi: crate::ngsi::Ngsi::default(),
             tree: RwLock::new(Arc::new(OrgTree::default())),
             places: RwLock::new(Arc::new(Places::default())),
             store,
         }));
         state.reload_org().await?;
+        crate::ngsi::start(&state, Default::default()).await?;
         Ok(state)
+    }
+
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        AppState(inner)
     }
 
     pub fn tree(&self) -> Arc<OrgTree> {

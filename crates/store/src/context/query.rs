@@ -250,3 +250,10 @@ fn push_where<'a>(q: &mut QueryBuilder<'a, Sqlite>, query: &EntityQuery<'a>) {
     }
     query.visibility.push_sql(q);
 }
+
+impl Store {
+    /// (tenant, expanded type) of every entity type marked open.
+    pub async fn open_context_types(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT tenant, type FROM ctx_type_policies WHERE open = 1").fetch_all(&self.reader).await?)
+    }
+}
