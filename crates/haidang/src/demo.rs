@@ -149,6 +149,7 @@ pub async fn load(
                 secret_hash: hash_secret(&token),
                 unit: root.id,
                 permissions: Permission::ALL.to_vec(),
+                entity_types: None,
                 expires_at: None,
                 created_by: None,
             },
