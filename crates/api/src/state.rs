@@ -105,7 +105,7 @@ impl AppState {
             store,
         }));
         state.reload_org().await?;
-        crate::ngsi::start(&state, Default::default()).await?;
+        crate::ngsi::start(&state).await?;
         Ok(state)
     }
 

@@ -45,12 +45,10 @@ pub async fn run(config: &Config, store: Store, api: ApiConfig, listener: TcpLis
     let state = AppState::new(store.clone(), api, PasswordHasher::new()).await?;
     let mut jobs = spawn_jobs(config, store.clone());
     jobs.extend(crate::jobs::spawn(state.clone(), config.channels()?));
-    haidang_api::serve(listener, state.clone(), shutdown_signal()).await.context("serving HTTP")?;
+    haidang_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     for job in jobs {
         job.abort();
     }
-    // Every acknowledged context write is already committed; this finishes the queued ones.
-    state.ngsi.writer().stop().await;
     tracing::info!("in-flight requests drained; closing the store");
     store.close().await;
     Ok(())

@@ -66,6 +66,7 @@ pub struct Store {
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
     data_dir: PathBuf,
+    context_writer: Arc<tokio::sync::OnceCell<context::ContextWriter>>,
 }
 
 impl Store {
@@ -94,7 +95,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader, clock, data_dir: data_dir.to_owned() })
+        Ok(Self { writer, reader, clock, data_dir: data_dir.to_owned(), context_writer: Default::default() })
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -121,6 +122,9 @@ impl Store {
 
     /// Waits for in-flight statements and closes the database cleanly (checkpointing the WAL).
     pub async fn close(&self) {
+        if let Some(w) = self.context_writer.get() {
+            w.stop().await;
+        }
         self.reader.close().await;
         self.writer.close().await;
     }

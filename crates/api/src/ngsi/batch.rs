@@ -74,7 +74,7 @@ async fn run(
             Err(e) => slots.push((id, Some(Err(e)))),
         }
     }
-    let mut results = state.ngsi.writer().write(&tenant, access, ops).await?.into_iter();
+    let mut results = super::write(state, &tenant, access, ops).await?.into_iter();
     Ok(slots
         .into_iter()
         .map(|(id, early)| (id, early.unwrap_or_else(|| results.next().expect("one result per operation"))))

@@ -25,7 +25,7 @@ pub const DEFAULT_LIMIT: usize = 20;
 
 /// Runs one write and turns a refusal into the operation's error.
 pub async fn write_one(state: &AppState, tenant: &str, access: Arc<WriteAccess>, op: WriteOp) -> NgsiResult<OpOutcome> {
-    let mut results = state.ngsi.writer().write(tenant, access, vec![op]).await?;
+    let mut results = super::write(state, tenant, access, vec![op]).await?;
     Ok(results.pop().expect("one result per operation")?)
 }
 

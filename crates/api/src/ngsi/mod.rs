@@ -20,8 +20,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use axum::Router;
 use axum::routing::{get, post};
-use haidang_store::context::{ChangeListener, ContextWriter, EntityChange, WriterConfig};
-use serde_json::Value;
+use haidang_store::context::{OpResult, WriteAccess, WriteOp};
 
 use crate::state::AppState;
 use contexts::ContextCache;
@@ -31,7 +30,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The NGSI-LD service's shared parts.
 pub struct Ngsi {
-    writer: OnceLock<ContextWriter>,
+    policy: OnceLock<Arc<access::Policy>>,
     pub contexts: ContextCache,
     /// Entity types readable without a token, per tenant (expanded IRIs).
     open_types: RwLock<Arc<Vec<(String, String)>>>,
@@ -39,15 +38,11 @@ pub struct Ngsi {
 
 impl Default for Ngsi {
     fn default() -> Self {
-        Self { writer: OnceLock::new(), contexts: ContextCache::new(), open_types: RwLock::new(Arc::new(Vec::new())) }
+        Self { policy: OnceLock::new(), contexts: ContextCache::new(), open_types: RwLock::new(Arc::new(Vec::new())) }
     }
 }
 
 impl Ngsi {
-    pub fn writer(&self) -> &ContextWriter {
-        self.writer.get().expect("the context writer starts with the state")
-    }
-
     pub fn open_types(&self, tenant: &str) -> Vec<String> {
         let all = self.open_types.read().unwrap_or_else(|p| p.into_inner()).clone();
         all.iter().filter(|(t, _)| t == tenant).map(|(_, ty)| ty.clone()).collect()
@@ -58,22 +53,24 @@ impl Ngsi {
     }
 }
 
-/// Subscriptions are matched here once they exist; until then no change notifies anyone.
-struct NoSubscriptions;
-
-impl ChangeListener for NoSubscriptions {
-    fn notifications(&self, _: &[EntityChange<'_>], _: chrono::DateTime<chrono::Utc>) -> Vec<(i64, Vec<Value>)> {
-        Vec::new()
-    }
-}
-
-/// Starts the writer for `state` (it needs the state's places and org tree for owners).
-pub async fn start(state: &AppState, config: WriterConfig) -> Result<(), haidang_store::StoreError> {
-    let policy = Arc::new(access::Policy(state.downgrade()));
-    let writer = ContextWriter::start(state.store.clone(), config, policy, Arc::new(NoSubscriptions)).await?;
-    let _ = state.ngsi.writer.set(writer);
+/// Sets the service up for `state`: its owner rules and the open entity types.
+pub async fn start(state: &AppState) -> Result<(), haidang_store::StoreError> {
+    let _ = state.ngsi.policy.set(Arc::new(access::Policy(state.downgrade())));
+    state.store.context_writer().await?;
     state.ngsi.set_open_types(state.store.open_context_types().await?);
     Ok(())
+}
+
+/// Applies `ops` through the store's group-committing writer, with this state's owner rules.
+pub async fn write(
+    state: &AppState,
+    tenant: &str,
+    access: Arc<WriteAccess>,
+    ops: Vec<WriteOp>,
+) -> Result<Vec<OpResult>, http::Problem> {
+    let policy = state.ngsi.policy.get().expect("the NGSI-LD service starts with the state").clone();
+    let writer = state.store.context_writer().await?;
+    Ok(writer.write(tenant, access, policy, ops).await?)
 }
 
 pub fn router() -> Router<AppState> {

@@ -16,11 +16,19 @@ mod writer;
 
 pub use history::{HistoryQuery, HistoryRow, HourlyRow, TimeBound};
 pub use query::{EntityQuery, EntityRow, QueryPage, Visibility};
-pub use writer::{
-    ChangeListener, ContextWriter, EntityChange, OpOutcome, OpResult, WriteAccess, WriteOp, WritePolicy, WriterConfig,
-};
+pub use writer::{ContextWriter, OpOutcome, OpResult, WriteAccess, WriteOp, WritePolicy, WriterConfig};
 
 use chrono::{DateTime, TimeZone, Utc};
+
+use crate::{Store, StoreError};
+
+impl Store {
+    /// The writer of context data: one per store, started on first use, so every server
+    /// sharing this store sends its writes through the same group commit and cache.
+    pub async fn context_writer(&self) -> Result<&ContextWriter, StoreError> {
+        self.context_writer.get_or_try_init(|| ContextWriter::start(self.clone(), WriterConfig::default())).await
+    }
+}
 
 /// Milliseconds since the epoch, the time unit of the context tables.
 pub(crate) fn millis(t: DateTime<Utc>) -> i64 {

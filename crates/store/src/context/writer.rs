@@ -43,22 +43,6 @@ pub trait WritePolicy: Send + Sync + 'static {
     fn may_write(&self, access: &WriteAccess, owner: OrgUnitId, entity: &Entity) -> bool;
 }
 
-/// One entity changed by a group, for subscriptions.
-pub struct EntityChange<'a> {
-    pub tenant: &'a str,
-    pub before: Option<&'a Entity>,
-    pub after: Option<&'a Entity>,
-    /// Expanded names of the attributes written.
-    pub attrs: &'a [String],
-}
-
-/// Decides which notifications a group of changes causes; they are queued in the same
-/// transaction, so none is lost if the process stops.
-pub trait ChangeListener: Send + Sync + 'static {
-    /// Subscription keys with the entities (stored form) to notify them of.
-    fn notifications(&self, changes: &[EntityChange<'_>], now: DateTime<Utc>) -> Vec<(i64, Vec<Value>)>;
-}
-
 /// The write operations of the NGSI-LD API, applied to one entity each.
 #[derive(Debug, Clone)]
 pub enum WriteOp {
@@ -171,6 +155,7 @@ enum Msg {
 struct Job {
     tenant: String,
     access: Arc<WriteAccess>,
+    policy: Arc<dyn WritePolicy>,
     ops: Vec<WriteOp>,
     reply: oneshot::Sender<Result<Vec<OpResult>, Arc<StoreError>>>,
 }
@@ -183,12 +168,7 @@ pub struct ContextWriter {
 
 impl ContextWriter {
     /// Starts the writer task over `store`.
-    pub async fn start(
-        store: Store,
-        config: WriterConfig,
-        policy: Arc<dyn WritePolicy>,
-        listener: Arc<dyn ChangeListener>,
-    ) -> Result<Self, StoreError> {
+    pub(crate) async fn start(store: Store, config: WriterConfig) -> Result<Self, StoreError> {
         let mut conn = store.writer.acquire().await?;
         let names = sqlx::query_as::<_, (String, i64)>("SELECT iri, id FROM ctx_names")
             .fetch_all(&mut *conn)
@@ -203,8 +183,6 @@ impl ContextWriter {
             clock: store.clock.clone(),
             store,
             config,
-            policy,
-            listener,
             names,
             next_seq,
             cache: HashMap::new(),
@@ -221,10 +199,11 @@ impl ContextWriter {
         &self,
         tenant: &str,
         access: Arc<WriteAccess>,
+        policy: Arc<dyn WritePolicy>,
         ops: Vec<WriteOp>,
     ) -> Result<Vec<OpResult>, Arc<StoreError>> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { tenant: tenant.to_owned(), access, ops, reply };
+        let job = Job { tenant: tenant.to_owned(), access, policy, ops, reply };
         let closed = || Arc::new(StoreError::Corrupt("the context writer has stopped".into()));
         self.tx.send(Msg::Job(job)).await.map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
@@ -249,8 +228,6 @@ struct WriterTask {
     store: Store,
     clock: Arc<dyn Clock>,
     config: WriterConfig,
-    policy: Arc<dyn WritePolicy>,
-    listener: Arc<dyn ChangeListener>,
     names: HashMap<String, i64>,
     next_seq: i64,
     cache: HashMap<(String, String), Cached>,
@@ -408,14 +385,14 @@ impl WriterTask {
                         slots.len() - 1
                     }
                 };
-                let result = self.apply_op(&mut slots[slot], slot, &job.access, op.clone(), now, &mut history);
+                let result =
+                    Self::apply_op(&mut slots[slot], slot, &job.access, &*job.policy, op.clone(), now, &mut history);
                 job_results.push(result);
             }
             results.push(job_results);
         }
         self.write_slots(conn, &mut slots, now).await?;
         self.write_history(conn, &slots, &history).await?;
-        self.queue_notifications(conn, &slots, now).await?;
         Ok((results, slots))
     }
 
@@ -449,17 +426,17 @@ impl WriterTask {
     }
 
     fn apply_op(
-        &self,
         slot: &mut Slot,
         slot_index: usize,
         access: &WriteAccess,
+        policy: &dyn WritePolicy,
         op: WriteOp,
         now: DateTime<Utc>,
         history: &mut Vec<HistoryInsert>,
     ) -> OpResult {
         if let Some(current) = &slot.current {
             let owner = slot.owner.unwrap_or(access.unit);
-            if !self.policy.may_write(access, owner, current) {
+            if !policy.may_write(access, owner, current) {
                 // Outside the writer's scope the entity does not exist for it.
                 return Err(NgsiError::not_found(format!("no entity {} in your scope", slot.id)));
             }
@@ -476,7 +453,7 @@ impl WriterTask {
                     ));
                 }
                 stamp_new(&mut entity, now);
-                self.check_new(access, &entity)?;
+                check_new(access, &entity)?;
                 let written = entity.attrs.keys().cloned().collect();
                 slot.current = Some(entity);
                 (OpOutcome::Created, written)
@@ -484,7 +461,7 @@ impl WriterTask {
             WriteOp::Upsert { mut entity, replace } => match slot.current.as_mut() {
                 None => {
                     stamp_new(&mut entity, now);
-                    self.check_new(access, &entity)?;
+                    check_new(access, &entity)?;
                     let written = entity.attrs.keys().cloned().collect();
                     slot.current = Some(entity);
                     (OpOutcome::Created, written)
@@ -548,8 +525,8 @@ impl WriterTask {
         };
         let current = slot.current.as_ref().expect("every arm above leaves an entity");
         if let Some(previous) = snapshot {
-            let owner = self.policy.owner(current, access);
-            if !self.policy.may_write(access, owner, current) {
+            let owner = policy.owner(current, access);
+            if !policy.may_write(access, owner, current) {
                 slot.current = previous;
                 return Err(forbidden(&slot.id));
             }
@@ -565,15 +542,6 @@ impl WriterTask {
         slot.changed.extend(written);
         slot.dirty = true;
         Ok(outcome)
-    }
-
-    fn check_new(&self, access: &WriteAccess, entity: &Entity) -> Result<(), NgsiError> {
-        if let Some(types) = &access.types
-            && !entity.types.iter().all(|t| types.contains(t))
-        {
-            return Err(forbidden(&entity.id));
-        }
-        Ok(())
     }
 
     async fn intern(&mut self, conn: &mut SqliteConnection, iri: &str) -> Result<i64, StoreError> {
@@ -754,41 +722,6 @@ impl WriterTask {
         }
         Ok(())
     }
-
-    async fn queue_notifications(
-        &mut self,
-        conn: &mut SqliteConnection,
-        slots: &[Slot],
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let changed: Vec<Vec<String>> = slots.iter().map(|s| s.changed.iter().cloned().collect()).collect();
-        let changes: Vec<EntityChange<'_>> = slots
-            .iter()
-            .zip(&changed)
-            .filter(|(s, _)| s.dirty)
-            .map(|(s, attrs)| EntityChange {
-                tenant: &s.tenant,
-                before: s.before.as_ref(),
-                after: s.current.as_ref(),
-                attrs,
-            })
-            .collect();
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let when = crate::time::ts(now);
-        for (subscription, entities) in self.listener.notifications(&changes, now) {
-            sqlx::query(
-                "INSERT INTO ctx_notifications (subscription, entities, created_at, next_attempt) VALUES ($1, $2, $3, $3)",
-            )
-            .bind(subscription)
-            .bind(Value::Array(entities).to_string())
-            .bind(&when)
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(())
-    }
 }
 
 enum Scalar {
@@ -828,6 +761,15 @@ fn stamp_new(entity: &mut Entity, now: DateTime<Utc>) {
 pub(crate) fn parse_stored(doc: &str) -> Result<Entity, StoreError> {
     let value: Value = serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("stored entity: {e}")))?;
     Entity::from_stored(&value).map_err(|e| StoreError::Corrupt(format!("stored entity: {e}")))
+}
+
+fn check_new(access: &WriteAccess, entity: &Entity) -> Result<(), NgsiError> {
+    if let Some(types) = &access.types
+        && !entity.types.iter().all(|t| types.contains(t))
+    {
+        return Err(forbidden(&entity.id));
+    }
+    Ok(())
 }
 
 fn missing(id: &str) -> NgsiError {
