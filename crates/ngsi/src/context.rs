@@ -191,7 +191,10 @@ impl State {
         if value.starts_with('@') {
             return Ok(value.to_string());
         }
-        if local.contains_key(value) && !self.done.contains(value) && !defining.contains(value) {
+        if local.contains_key(value) && !self.done.contains(value) {
+            if defining.contains(value) {
+                return Err(invalid(format!("cyclic IRI mapping for the term '{value}' in @context")));
+            }
             self.create_term(value, local, defining, fallback_core)?;
         }
         if let Some(def) = self.terms.get(value) {
