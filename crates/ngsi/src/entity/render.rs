@@ -60,7 +60,9 @@ fn render_attrs(
                 json!({ "dataset": by_dataset })
             }
         } else {
-            one_or_many(instances.iter().map(|i| render_instance(i, ctx, opts)).collect())
+            // Several instances read back as such only when each one is an object.
+            let bare = instances.len() == 1;
+            one_or_many(instances.iter().map(|i| render_instance(i, ctx, opts, bare)).collect())
         };
         out.insert(key, value);
     }
@@ -141,7 +143,7 @@ fn rendered_value(inst: &Attribute, ctx: &Context, concise: bool) -> Value {
     }
 }
 
-fn render_instance(inst: &Attribute, ctx: &Context, opts: &RenderOptions) -> Value {
+fn render_instance(inst: &Attribute, ctx: &Context, opts: &RenderOptions, allow_bare: bool) -> Value {
     let concise = opts.format == Format::Concise;
     let mut out = Map::new();
     let converted = match (&opts.lang, inst.kind) {
@@ -184,12 +186,14 @@ fn render_instance(inst: &Attribute, ctx: &Context, opts: &RenderOptions) -> Val
         }
     }
     render_attrs(&inst.sub_attrs, ctx, opts, None, &mut out);
-    if concise && out.len() == 1 && matches!(kind, AttrKind::Property | AttrKind::GeoProperty) {
-        if let Some(value) = out.get("value")
-            && bare_is_unambiguous(value, kind)
-        {
-            return value.clone();
-        }
+    if concise
+        && allow_bare
+        && out.len() == 1
+        && matches!(kind, AttrKind::Property | AttrKind::GeoProperty)
+        && let Some(value) = out.get("value")
+        && bare_is_unambiguous(value, kind)
+    {
+        return value.clone();
     }
     Value::Object(out)
 }
