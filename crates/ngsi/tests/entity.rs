@@ -816,3 +816,24 @@ mod clause_5_6_5_delete_attribute {
         assert_eq!(e.delete_attribute(&speed(), None, false, t(4)).unwrap_err().kind, ErrorKind::ResourceNotFound);
     }
 }
+
+mod clause_4_5_2_2_ngsildproof {
+    use super::*;
+
+    #[test]
+    fn sealed_members_round_trip_as_bare_strings() {
+        let body = vehicle(json!({"ngsildproof": {"type": "Property", "entityIdSealed": "urn:ngsi-ld:Vehicle:A1",
+            "entityTypeSealed": "Vehicle", "value": {"type": "DataIntegrityProof", "proofValue": "zQeV"}}}));
+        let e = parse(body);
+        let out = render(&e, Format::Normalized);
+        assert_eq!(out["ngsildproof"]["entityIdSealed"], "urn:ngsi-ld:Vehicle:A1");
+        assert_eq!(out["ngsildproof"]["entityTypeSealed"], "Vehicle");
+        assert_eq!(out["ngsildproof"]["value"]["proofValue"], "zQeV");
+        assert_eq!(parse(out), e);
+        rejected(vehicle(json!({"ngsildproof": {"type": "Property", "value": "not-a-proof-object"}})));
+        rejected(vehicle(
+            json!({"ngsildproof": {"type": "Property", "value": {"type": "DataIntegrityProof"}, "entityTypeSealed": 42}}),
+        ));
+        rejected(vehicle(json!({"speed": {"type": "Property", "value": 1, "entityIdSealed": "urn:x:y"}})));
+    }
+}

@@ -370,8 +370,17 @@ impl Parser<'_> {
                     if reserved_attribute_name(&sub_name) {
                         return Err(bad(format!("{at}: '{k}' is a core term, not an attribute name (clause 4.5.1)")));
                     }
-                    if (k == "entityIdSealed" || k == "entityTypeSealed") && key != "ngsildproof" {
-                        return Err(bad(format!("{at}: {k} is only allowed in ngsildproof")));
+                    if k == "entityIdSealed" || k == "entityTypeSealed" {
+                        if !is_proof(key) {
+                            return Err(bad(format!("{at}: {k} is only allowed in ngsildproof")));
+                        }
+                        let Some(sealed) = mv.as_str().filter(|s| !s.is_empty()) else {
+                            return Err(bad(format!("{at}: {k} is a string")));
+                        };
+                        let sealed = if k == "entityTypeSealed" { self.ctx.expand(sealed) } else { sealed.to_string() };
+                        attr.sub_attrs
+                            .insert(sub_name, vec![Attribute::new(AttrKind::Property, Value::String(sealed))]);
+                        continue;
                     }
                     if k == "valueType"
                         && kind == AttrKind::LanguageProperty
@@ -392,6 +401,11 @@ impl Parser<'_> {
                     }
                 }
             }
+        }
+        if is_proof(key) && has_value && (kind != AttrKind::Property || !attr.value.is_object()) {
+            return Err(bad(format!(
+                "'{key}': the value of ngsildproof is an object holding a W3C Data Integrity proof"
+            )));
         }
         if !has_value && !self.partial {
             return Err(bad(format!(
@@ -541,6 +555,12 @@ impl Parser<'_> {
             },
         }
     }
+}
+
+/// `ngsildproof` (a Property holding a W3C Data Integrity proof, with the non-reified members
+/// `entityIdSealed` and `entityTypeSealed`).
+pub(super) fn is_proof(key: &str) -> bool {
+    key == "ngsildproof" || key.ends_with("/ngsildproof")
 }
 
 /// An array is a set of attribute instances when it is not empty and every member is an

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::parse::is_proof;
 use super::validate::{looks_like_geometry, validate_geojson_geometry};
 use super::{AttrKind, Attribute, Entity, Format, RenderOptions, format_timestamp};
 use crate::context::Context;
@@ -62,7 +63,7 @@ fn render_attrs(
         } else {
             // Several instances read back as such only when each one is an object.
             let bare = instances.len() == 1;
-            one_or_many(instances.iter().map(|i| render_instance(i, ctx, opts, bare)).collect())
+            one_or_many(instances.iter().map(|i| render_instance(i, ctx, opts, bare, &key)).collect())
         };
         out.insert(key, value);
     }
@@ -143,7 +144,7 @@ fn rendered_value(inst: &Attribute, ctx: &Context, concise: bool) -> Value {
     }
 }
 
-fn render_instance(inst: &Attribute, ctx: &Context, opts: &RenderOptions, allow_bare: bool) -> Value {
+fn render_instance(inst: &Attribute, ctx: &Context, opts: &RenderOptions, allow_bare: bool, key: &str) -> Value {
     let concise = opts.format == Format::Concise;
     let mut out = Map::new();
     let converted = match (&opts.lang, inst.kind) {
@@ -186,6 +187,16 @@ fn render_instance(inst: &Attribute, ctx: &Context, opts: &RenderOptions, allow_
         }
     }
     render_attrs(&inst.sub_attrs, ctx, opts, None, &mut out);
+    if is_proof(key) {
+        // The sealed members of ngsildproof are non-reified: bare strings.
+        for (sealed, compact) in [("entityIdSealed", false), ("entityTypeSealed", true)] {
+            let Some(name) = inst.sub_attrs.keys().find(|n| ctx.compact(n) == sealed) else { continue };
+            if let Some(Value::String(v)) = inst.sub_attrs[name].first().map(|a| &a.value) {
+                let v = if compact { ctx.compact(v) } else { v.clone() };
+                out.insert(sealed.to_string(), Value::String(v));
+            }
+        }
+    }
     if concise
         && allow_bare
         && out.len() == 1
