@@ -5,7 +5,7 @@
 //! normalized* JSON-LD form, system attributes included), so parsing, merging and rendering are
 //! all here and the store only moves JSON.
 //!
-//! Submodules: [`parse`] (request bodies, clauses 4.5, 4.6, 5.5.4), `render` (clauses 4.5.x
+//! Submodules: `parse` (request bodies, clauses 4.5, 4.6, 5.5.4), `render` (clauses 4.5.x
 //! representations, 4.15 language filter, 4.5.16 GeoJSON), `stored` (the store's form), `write`
 //! (the update operations of clause 5.6) and [`validate`] (URIs, names, scopes, date-times and
 //! GeoJSON geometries).

@@ -699,6 +699,9 @@ pub(super) fn parse_attribute(
         return Err(bad("scope is not an attribute"));
     }
     let key = ctx.compact(name);
+    if matches!(body, Value::Object(obj) if obj.keys().all(|k| k == "@context")) {
+        return Err(bad(format!("'{key}': the attribute fragment is empty")));
+    }
     let parser = Parser { ctx, kind, partial };
     let stripped;
     let body = match body {
