@@ -52,6 +52,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::error::NgsiError;
 
+pub use render::pick_language;
 pub use validate::validate_geojson_geometry;
 
 /// The NGSI-LD Null (clause 5.2.1): in a partial update or a merge it deletes its target.
