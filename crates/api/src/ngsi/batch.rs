@@ -141,7 +141,7 @@ pub async fn update(
 ) -> NgsiResult {
     let options = Params::parse(raw.as_deref())?.options(&["noOverwrite"])?;
     let no_overwrite = options.iter().any(|o| o == "noOverwrite");
-    let planned = plan(&state, &headers, &bytes, BodyKind::Fragment, |e| WriteOp::Append {
+    let planned = plan(&state, &headers, &bytes, BodyKind::Update, |e| WriteOp::Append {
         id: e.id.clone(),
         fragment: e,
         no_overwrite,

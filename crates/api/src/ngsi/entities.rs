@@ -331,10 +331,10 @@ async fn fragment(
     headers: &HeaderMap,
     bytes: &Bytes,
     id: &str,
-    merge: bool,
+    kind: BodyKind,
 ) -> NgsiResult<(Entity, Arc<Context>)> {
-    let body = http::body(state, headers, bytes, merge).await?;
-    let fragment = Entity::parse(&body.value, &body.ctx, BodyKind::Fragment)?;
+    let body = http::body(state, headers, bytes, kind == BodyKind::Merge).await?;
+    let fragment = Entity::parse(&body.value, &body.ctx, kind)?;
     if !fragment.id.is_empty() && fragment.id != id {
         return Err(NgsiError::bad_data(format!("the body is about {}, the URL about {id}", fragment.id)).into());
     }
@@ -355,7 +355,7 @@ pub async fn append(
     let access = caller.write_access(&state)?;
     let params = Params::parse(raw.as_deref())?;
     let no_overwrite = params.options(&["noOverwrite"])?.iter().any(|o| o == "noOverwrite");
-    let (fragment, ctx) = fragment(&state, &headers, &bytes, &id, false).await?;
+    let (fragment, ctx) = fragment(&state, &headers, &bytes, &id, BodyKind::Fragment).await?;
     match write_one(&state, &tenant, access, WriteOp::Append { id, fragment, no_overwrite }).await? {
         OpOutcome::Updated(r) => Ok(update_answer(&r, &ctx)),
         _ => Ok(http::no_content()),
@@ -373,7 +373,7 @@ pub async fn update(
     let id = entity_id(&id)?;
     let tenant = http::tenant(&headers)?;
     let access = caller.write_access(&state)?;
-    let (fragment, ctx) = fragment(&state, &headers, &bytes, &id, false).await?;
+    let (fragment, ctx) = fragment(&state, &headers, &bytes, &id, BodyKind::Update).await?;
     match write_one(&state, &tenant, access, WriteOp::Update { id, fragment }).await? {
         OpOutcome::Updated(r) => Ok(update_answer(&r, &ctx)),
         _ => Ok(http::no_content()),
@@ -391,7 +391,7 @@ pub async fn merge(
     let id = entity_id(&id)?;
     let tenant = http::tenant(&headers)?;
     let access = caller.write_access(&state)?;
-    let (fragment, _) = fragment(&state, &headers, &bytes, &id, true).await?;
+    let (fragment, _) = fragment(&state, &headers, &bytes, &id, BodyKind::Merge).await?;
     write_one(&state, &tenant, access, WriteOp::Merge { id, fragment }).await?;
     Ok(http::no_content())
 }
@@ -407,7 +407,7 @@ pub async fn replace(
     let id = entity_id(&id)?;
     let tenant = http::tenant(&headers)?;
     let access = caller.write_access(&state)?;
-    let (mut entity, _) = fragment(&state, &headers, &bytes, &id, false).await?;
+    let (mut entity, _) = fragment(&state, &headers, &bytes, &id, BodyKind::Fragment).await?;
     if entity.types.is_empty() {
         return Err(NgsiError::bad_data("a replacing entity needs its type").into());
     }
@@ -430,15 +430,21 @@ pub async fn delete(
     Ok(http::no_content())
 }
 
+/// One attribute instance from a body: a partial one for PATCH, a whole one for PUT.
 async fn attribute_body(
     state: &AppState,
     headers: &HeaderMap,
     bytes: &Bytes,
     attr: &str,
+    whole: bool,
 ) -> NgsiResult<(String, Attribute)> {
-    let body = http::body(state, headers, bytes, true).await?;
+    let body = http::body(state, headers, bytes, !whole).await?;
     let name = body.ctx.expand(attr);
-    let mut instances = Attribute::parse(&name, &body.value, &body.ctx)?;
+    let mut instances = if whole {
+        Attribute::parse_as(&name, &body.value, &body.ctx, BodyKind::Entity, false)?
+    } else {
+        Attribute::parse(&name, &body.value, &body.ctx)?
+    };
     if instances.len() != 1 {
         return Err(NgsiError::bad_data("give one attribute instance").into());
     }
@@ -456,7 +462,7 @@ pub async fn patch_attribute(
     let id = entity_id(&id)?;
     let tenant = http::tenant(&headers)?;
     let access = caller.write_access(&state)?;
-    let (name, attr) = attribute_body(&state, &headers, &bytes, &attr).await?;
+    let (name, attr) = attribute_body(&state, &headers, &bytes, &attr, false).await?;
     write_one(&state, &tenant, access, WriteOp::PatchAttribute { id, name, attr }).await?;
     Ok(http::no_content())
 }
@@ -472,7 +478,7 @@ pub async fn replace_attribute(
     let id = entity_id(&id)?;
     let tenant = http::tenant(&headers)?;
     let access = caller.write_access(&state)?;
-    let (name, attr) = attribute_body(&state, &headers, &bytes, &attr).await?;
+    let (name, attr) = attribute_body(&state, &headers, &bytes, &attr, true).await?;
     write_one(&state, &tenant, access, WriteOp::ReplaceAttribute { id, name, attr }).await?;
     Ok(http::no_content())
 }

@@ -257,6 +257,7 @@ fn instance_from_row(
             sub_attrs: Default::default(),
             created_at: None,
             modified_at: Some(from_millis(modified)),
+            ..Default::default()
         }),
         (None, Some(doc)) => {
             Attribute::from_stored(&doc).map_err(|e| StoreError::Corrupt(format!("history instance: {e}")))

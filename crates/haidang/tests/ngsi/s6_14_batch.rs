@@ -1,0 +1,60 @@
+//! Clauses 6.14–6.17: batch operations.
+
+use super::common::*;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn batch_upsert_creates_then_updates_and_reports_failures_per_entity() {
+    let (lon, lat) = centre("21583").await;
+    let ids: Vec<String> = (0..5).map(|_| uid("WeatherObserved")).collect();
+    let batch: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            json!({"id": id, "type": "WeatherObserved",
+                         "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}},
+                         "temperature": {"type": "Property", "value": 27.5}})
+        })
+        .collect();
+    let res = post_json(&admin(), "/entityOperations/upsert", &Value::Array(batch.clone())).await;
+    assert_eq!(res.status(), 201);
+    let created: Vec<String> = res.json().await.unwrap();
+    assert_eq!(created, ids);
+    let res = post_json(&admin(), "/entityOperations/upsert?options=update", &Value::Array(batch)).await;
+    assert_eq!(res.status(), 204);
+
+    let mut mixed = vec![json!({"id": uid("WeatherObserved"), "type": "WeatherObserved"})];
+    mixed.push(json!({"id": "not a uri", "type": "WeatherObserved"}));
+    let res = post_json(&admin(), "/entityOperations/create", &Value::Array(mixed)).await;
+    assert_eq!(res.status(), 207);
+    let result: Value = res.json().await.unwrap();
+    assert_eq!(result["success"].as_array().unwrap().len(), 1);
+    assert_eq!(result["errors"][0]["entityId"], "not a uri");
+    assert_eq!(result["errors"][0]["error"]["type"], "https://uri.etsi.org/ngsi-ld/errors/BadRequestData");
+
+    let res = post_json(&admin(), "/entityOperations/delete", &json!(ids)).await;
+    assert_eq!(res.status(), 204);
+    let res = post_json(&admin(), "/entityOperations/delete", &json!([ids[0]])).await;
+    assert_eq!(res.status(), 207);
+}
+
+#[tokio::test]
+async fn query_by_type_counts_and_pages() {
+    let (lon, lat) = centre("21583").await;
+    let ty = format!("Counted{}", uid("T").replace([':', '-'], ""));
+    let batch: Vec<Value> = (0..7)
+        .map(|_| {
+            json!({"id": uid(&ty), "type": ty,
+                        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}}})
+        })
+        .collect();
+    assert_eq!(post_json(&admin(), "/entityOperations/create", &Value::Array(batch)).await.status(), 201);
+    let res = get(&admin(), &format!("/entities?type={ty}&count=true&limit=5")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["ngsild-results-count"], "7");
+    let page: Vec<Value> = res.json().await.unwrap();
+    assert_eq!(page.len(), 5);
+    let rest: Vec<Value> = get(&admin(), &format!("/entities?type={ty}&limit=5&offset=5")).await.json().await.unwrap();
+    assert_eq!(rest.len(), 2);
+    ngsi_problem(get(&admin(), "/entities").await, 400, "BadRequestData").await;
+    ngsi_problem(get(&admin(), &format!("/entities?type={ty}&limit=5000")).await, 403, "TooManyResults").await;
+}
