@@ -61,7 +61,8 @@ pub struct HourlyRow {
     pub last: f64,
 }
 
-type RawRow = (i64, i64, i64, Option<Value>, Option<String>);
+/// observed_at, seq, modified_at, value, doc
+type RawRow = (i64, i64, i64, Option<SqlValue>, Option<String>);
 
 impl Store {
     pub async fn context_history(&self, query: &HistoryQuery<'_>) -> Result<Vec<HistoryRow>, StoreError> {
@@ -83,13 +84,12 @@ impl Store {
             let newest_first = query.last_n.is_some();
             q.push(if newest_first { " ORDER BY observed_at DESC, seq DESC" } else { " ORDER BY observed_at, seq" });
             q.push(" LIMIT ").push_bind(take as i64);
-            let mut rows: Vec<(i64, i64, i64, Option<SqlValue>, Option<String>)> =
-                q.build_query_as().fetch_all(&self.reader).await?;
+            let mut rows: Vec<RawRow> = q.build_query_as().fetch_all(&self.reader).await?;
             if newest_first {
                 rows.reverse();
             }
-            for (observed, seq, modified, value, doc) in rows {
-                let raw: RawRow = (observed, seq, modified, value.map(SqlValue::into_json), doc);
+            for raw in rows {
+                let seq = raw.1;
                 out.push(HistoryRow { attr: attr.clone(), seq, instance: instance_from_row(raw, dataset)? });
             }
         }
@@ -246,7 +246,7 @@ fn instance_from_row(
     let doc: Option<Value> =
         doc.map(|d| serde_json::from_str(&d)).transpose().map_err(|e| StoreError::Corrupt(format!("history: {e}")))?;
     let observed_at = (observed != modified).then(|| from_millis(observed));
-    match (value, doc) {
+    match (value.map(SqlValue::into_json), doc) {
         (Some(value), doc) => Ok(Attribute {
             kind: AttrKind::Property,
             value,
