@@ -225,7 +225,7 @@ async fn session<A: DeviceAuth, S: MeasureSink>(
                     }
                 }
                 Some(Ok(Event::Incoming(Packet::SubAck(ack)))) => {
-                    if ack.return_codes.iter().any(|c| *c == SubscribeReasonCode::Failure) {
+                    if ack.return_codes.contains(&SubscribeReasonCode::Failure) {
                         tracing::error!(topics = ?cfg.topics, codes = ?ack.return_codes, "MQTT bridge subscription refused by the broker");
                     }
                 }

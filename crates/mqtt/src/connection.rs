@@ -155,7 +155,7 @@ pub(crate) async fn run<A, S, IO>(
         disconnecting: false,
     };
     conn.write(&Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, session_present)));
-    let reason = match conn.flush().await {
+    match conn.flush().await {
         Ok(()) => {
             tracing::info!(%peer, client_id, device = session.device_id, session_present, "MQTT device connected");
             shared.sink.connection(&session, ConnectionEvent::Connected { client_id: client_id.clone(), peer });
@@ -163,17 +163,28 @@ pub(crate) async fn run<A, S, IO>(
             let (reason, kicked) = conn.serve(keep_alive, kick_rx, deliver_rx, &mut stop).await;
             let reason = conn.finish(reason).await;
             shared.registry.release(&client_key, conn_id, &session.device_id, (!clean).then(|| conn.state.clone()));
-            // The new connection waits for this drop to resume the session saved just above.
+            disconnected(&shared, &session, peer, client_id, reason);
+            // The new connection waits for this drop: it resumes the session saved above, and its
+            // Connected event comes after this one's Disconnected, so health pages end "connected".
             drop(kicked);
-            reason
         }
         Err(reason) => {
+            // Never connected as far as the device knows: no events.
             shared.registry.release(&client_key, conn_id, &session.device_id, None);
-            reason
+            tracing::info!(%peer, client_id, ?reason, "MQTT CONNACK could not be sent");
         }
-    };
+    }
+}
+
+fn disconnected<A, S: MeasureSink>(
+    shared: &Shared<A, S>,
+    session: &DeviceSession,
+    peer: SocketAddr,
+    client_id: String,
+    reason: DisconnectReason,
+) {
     tracing::info!(%peer, client_id, device = session.device_id, ?reason, "MQTT device disconnected");
-    shared.sink.connection(&session, ConnectionEvent::Disconnected { client_id, reason });
+    shared.sink.connection(session, ConnectionEvent::Disconnected { client_id, reason });
 }
 
 async fn refuse<IO: AsyncWrite + Unpin>(io: &mut IO, code: ConnectReturnCode, write_timeout: Duration) {
@@ -621,6 +632,37 @@ mod tests {
         assert_eq!(feed(input), vec![0x20, 0x02, 0x00, 0x00, 0x40, 0x02, 0x00, 0x05]);
     }
 
+    fn client_packet() -> impl Strategy<Value = Packet> {
+        use rumqttc::mqttbytes::v4::{PubRel, Subscribe, SubscribeFilter, Unsubscribe};
+        let topic = prop_oneof![
+            Just("devices/d1/m".to_string()),
+            Just("devices/d1/cmd/x".to_string()),
+            Just("devices/d2/m".to_string()),
+            "[a-z/+#]{0,12}",
+        ];
+        let qos = prop_oneof![Just(QoS::AtMostOnce), Just(QoS::AtLeastOnce), Just(QoS::ExactlyOnce)];
+        let pkid = 1u16..6;
+        prop_oneof![
+            4 => (topic.clone(), qos.clone(), pkid.clone(), any::<bool>(), proptest::collection::vec(any::<u8>(), 0..16))
+                .prop_map(|(t, q, id, dup, body)| {
+                    let mut p = Publish::new(t, q, body);
+                    p.pkid = if q == QoS::AtMostOnce { 0 } else { id };
+                    p.dup = dup;
+                    Packet::Publish(p)
+                }),
+            1 => (pkid.clone(), proptest::collection::vec((topic.clone(), qos), 1..3)).prop_map(|(id, fs)| {
+                let mut s = Subscribe::new_many(fs.into_iter().map(|(t, q)| SubscribeFilter::new(t, q)));
+                s.pkid = id;
+                Packet::Subscribe(s)
+            }),
+            1 => (pkid.clone(), topic).prop_map(|(id, t)| Packet::Unsubscribe(Unsubscribe { pkid: id, topics: vec![t] })),
+            2 => pkid.clone().prop_map(|id| Packet::PubRel(PubRel::new(id))),
+            1 => pkid.prop_map(|id| Packet::PubAck(PubAck::new(id))),
+            1 => Just(Packet::PingReq),
+            1 => Just(Packet::Disconnect),
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -633,6 +675,30 @@ mod tests {
         fn random_bytes_after_connect_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let mut input = connect_bytes();
             input.extend(tail);
+            feed(input);
+        }
+
+        /// Well-formed packets of every kind a client sends, with random fields, some bytes then
+        /// flipped: reaches the session logic (QoS 2 ids, subscriptions, acks) and the codec's
+        /// parsers on nearly valid input.
+        #[test]
+        fn random_sessions_never_panic(
+            packets in proptest::collection::vec(client_packet(), 0..40),
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        ) {
+            let mut input = connect_bytes();
+            let start = input.len();
+            let mut out = BytesMut::new();
+            for p in packets {
+                p.write(&mut out, usize::MAX).unwrap();
+            }
+            input.extend_from_slice(&out);
+            for (at, byte) in flips {
+                if input.len() > start {
+                    let i = start + at.index(input.len() - start);
+                    input[i] ^= byte;
+                }
+            }
             feed(input);
         }
 

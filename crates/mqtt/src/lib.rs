@@ -103,6 +103,9 @@ pub trait DeviceAuth: Send + Sync + 'static {
     /// Checks a CONNECT's credentials (username = device id, password = device key, by
     /// convention). `username`/`password` are `None` when absent or empty. The client id is the
     /// CONNECT's as sent (possibly empty); an implementation may require it to equal the device id.
+    /// Device keys must be text: the codec reads the password as UTF-8, and a CONNECT with a
+    /// binary password is closed as malformed. Called with the connect timeout as deadline (then
+    /// CONNACK 0x03).
     fn authenticate(
         &self,
         client_id: &str,

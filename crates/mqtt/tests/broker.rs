@@ -120,11 +120,16 @@ fn rumqttc_options(port: u16, client_id: &str, clean: bool) -> MqttOptions {
     o
 }
 
-/// Polls the event loop for `wait`, returning what came in (errors included, as strings).
-async fn poll_for(eventloop: &mut rumqttc::EventLoop, wait: Duration) -> Vec<Result<Event, String>> {
+/// Polls the event loop until `done` holds for what came in (errors included, as strings), or
+/// for at most `wait`.
+async fn poll_until(
+    eventloop: &mut rumqttc::EventLoop,
+    wait: Duration,
+    done: impl Fn(&[Result<Event, String>]) -> bool,
+) -> Vec<Result<Event, String>> {
     let mut seen = Vec::new();
     let _ = tokio::time::timeout(wait, async {
-        loop {
+        while !done(&seen) {
             let ev = eventloop.poll().await.map_err(|e| e.to_string());
             let failed = ev.is_err();
             seen.push(ev);
@@ -136,6 +141,10 @@ async fn poll_for(eventloop: &mut rumqttc::EventLoop, wait: Duration) -> Vec<Res
     })
     .await;
     seen
+}
+
+async fn poll_for(eventloop: &mut rumqttc::EventLoop, wait: Duration) -> Vec<Result<Event, String>> {
+    poll_until(eventloop, wait, |_| false).await
 }
 
 fn pubacks(events: &[Result<Event, String>]) -> Vec<u16> {
@@ -156,14 +165,17 @@ async fn puback_is_sent_only_after_the_sink_commits() {
     let (client, mut eventloop) = AsyncClient::new(rumqttc_options(broker.port(), "aq-01", true), 10);
     client.publish("devices/aq-01/measures", QoS::AtLeastOnce, false, r#"{"no2":3}"#).await.unwrap();
 
-    let before = poll_for(&mut eventloop, Duration::from_millis(800)).await;
-    assert!(before.iter().any(|e| matches!(e, Ok(Event::Outgoing(Outgoing::Publish(_))))));
-    assert_eq!(sink.calls.load(std::sync::atomic::Ordering::SeqCst), 1, "the sink has the message");
+    let sent =
+        |seen: &[Result<Event, String>]| seen.iter().any(|e| matches!(e, Ok(Event::Outgoing(Outgoing::Publish(_)))));
+    let mut before = poll_until(&mut eventloop, SECS(10), sent).await;
+    assert!(sent(&before), "{before:?}");
+    sink.wait_calls(1).await;
+    before.extend(poll_for(&mut eventloop, Duration::from_millis(500)).await);
     assert!(pubacks(&before).is_empty(), "PUBACK before the commit: {before:?}");
     assert!(sink.stored().is_empty());
 
     gate.add_permits(1);
-    let after = poll_for(&mut eventloop, Duration::from_millis(800)).await;
+    let after = poll_until(&mut eventloop, SECS(10), |seen| !pubacks(seen).is_empty()).await;
     assert_eq!(pubacks(&after), vec![1]);
     assert_eq!(sink.stored().len(), 1);
     broker.shutdown().await;
@@ -178,7 +190,7 @@ async fn store_unavailable_closes_without_ack_and_the_client_resends() {
     let (client, mut eventloop) = AsyncClient::new(rumqttc_options(broker.port(), "aq-01", false), 10);
     client.publish("devices/aq-01/measures", QoS::AtLeastOnce, false, r#"{"pm10":40}"#).await.unwrap();
 
-    let events = poll_for(&mut eventloop, SECS(2)).await;
+    let events = poll_until(&mut eventloop, SECS(10), |seen| !pubacks(seen).is_empty()).await;
     let first_error = events.iter().position(|e| e.is_err()).expect("connection closed by the broker");
     assert!(pubacks(&events[..first_error]).is_empty(), "acked although the store failed: {events:?}");
     assert_eq!(pubacks(&events), vec![1], "resent and acked after reconnecting: {events:?}");
@@ -236,6 +248,7 @@ async fn in_flight_cap_stops_reading_until_commits_complete() {
     for i in 1..=5u16 {
         c.send(Packet::Publish(Publish::new("devices/aq-01/m", QoS::AtLeastOnce, "{}").with_pkid(i))).await;
     }
+    sink.wait_calls(3).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sink.calls.load(std::sync::atomic::Ordering::SeqCst), 3, "three in flight, the rest wait unread");
     gate.add_permits(5);
@@ -383,6 +396,9 @@ async fn second_connection_with_the_same_client_id_takes_over() {
     ));
     second.send(Packet::PingReq).await;
     assert!(matches!(second.recv(SECS(5)).await, Recv::Packet(Packet::PingResp)));
+    // Health pages read events in order: the device must end up connected.
+    let events = sink.events();
+    assert!(matches!(events.last(), Some((_, ConnectionEvent::Connected { .. }))), "{events:?}");
 
     // Another device can't use (and so knock off) that client id: 0x02 identifier rejected.
     let mut other = RawClient::open(broker.addr).await;
