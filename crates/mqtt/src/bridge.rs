@@ -245,7 +245,19 @@ async fn session<A: DeviceAuth, S: MeasureSink>(
 
 async fn store<A: DeviceAuth, S: MeasureSink>(auth: &A, sink: &S, publish: &Publish) -> Result<(), SinkError> {
     match auth.session_for_topic(&publish.topic).await {
-        Ok(Some(session)) => sink.publish(&session, &publish.topic, publish.payload.clone()).await,
+        // The registry's answer is checked like a device's own publish, so a wrong prefix can't
+        // file a measure under a device whose topics these are not.
+        Ok(Some(session)) if crate::topic::may_publish(&session.publish_prefix, &publish.topic) => {
+            sink.publish(&session, &publish.topic, publish.payload.clone()).await
+        }
+        Ok(Some(session)) => {
+            tracing::warn!(
+                topic = publish.topic,
+                device = session.device_id,
+                "bridged topic outside the device's prefix; dropped"
+            );
+            Ok(())
+        }
         Ok(None) => {
             tracing::warn!(topic = publish.topic, "MQTT bridge message for no known device; dropped");
             Ok(())
@@ -305,5 +317,27 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_needs_a_trusted_ca() {
+        assert!(matches!(tls_config(Some(b"not a certificate")), Err(BridgeError::Tls(_))));
+    }
+
+    #[test]
+    fn options_are_checked_before_connecting() {
+        let ok = BridgeConfig::new("broker.invalid", 8883, "hd", vec!["devices/+/measures".into()]);
+        assert!(mqtt_options(&ok).is_ok());
+        let mut short_keep_alive = ok.clone();
+        short_keep_alive.keep_alive = Duration::from_millis(500);
+        assert!(matches!(mqtt_options(&short_keep_alive), Err(BridgeError::Config(_))));
+        let mut no_topics = ok;
+        no_topics.topics.clear();
+        assert!(matches!(mqtt_options(&no_topics), Err(BridgeError::Config(_))));
     }
 }

@@ -83,6 +83,11 @@ pub(crate) async fn run<A, S, IO>(
 
     let client_id = connect.client_id.clone();
     let clean = connect.clean_session;
+    if client_id.contains('\0') {
+        // §1.5.3-2; it also keeps the key of id-less clients below out of any client's reach.
+        tracing::info!(%peer, "MQTT CONNECT with U+0000 in its client id; closing");
+        return;
+    }
     if client_id.is_empty() && !clean {
         // §3.1.3-8: a persistent session needs an identifier to be found again.
         tracing::info!(%peer, "MQTT CONNECT refused: empty client id with clean_session = 0");
@@ -116,8 +121,7 @@ pub(crate) async fn run<A, S, IO>(
         }
     };
 
-    // An empty client id (clean session only) gets a key no real client id can equal: MQTT
-    // strings never hold U+0000.
+    // An empty client id (clean session only) gets a key no client id can equal (refused above).
     let client_key = if client_id.is_empty() { format!("\0auto-{conn_id}") } else { client_id.clone() };
     let (kick_tx, kick_rx) = oneshot::channel();
     let (deliver_tx, deliver_rx) = mpsc::channel(cfg.command_queue.max(1));

@@ -36,6 +36,14 @@
 //! not persisted across a restart of the server, and commands published to an offline device are
 //! not queued.
 //!
+//! # Deliberately left out
+//!
+//! Will messages are accepted and ignored (the sink's `Disconnected` event, with its reason, is
+//! what health pages need); the retain flag is ignored; commands to devices
+//! ([`BrokerHandle::publish_to_device`]) go out at QoS 0 or 1, only to connected devices; MQTT 3.1
+//! and 5 are refused; the listener is plain TCP (the connection handler is generic over the
+//! stream, so TLS is a matter of wrapping the accepted socket).
+//!
 //! # The bridge
 //!
 //! [`run_bridge`] subscribes to an external broker with rumqttc (manual acks, persistent session)

@@ -309,6 +309,11 @@ pub struct Mosquitto {
 
 impl Mosquitto {
     pub async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// With extra lines for the listener (TLS files…).
+    pub async fn start_with(listener_conf: &str) -> Self {
         require(MOSQUITTO);
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -316,7 +321,7 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n"
+                "listener {port} 127.0.0.1\n{listener_conf}\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n"
             ),
         )
         .unwrap();
