@@ -95,8 +95,10 @@ pub async fn run_bridge<A: DeviceAuth, S: MeasureSink>(
     loop {
         match session(&cfg, options.clone(), &auth, &sink, &mut shutdown).await {
             End::Shutdown => return Ok(()),
-            End::Failed { connected, error } => {
-                if connected {
+            End::Failed { connected, store_down, error } => {
+                // A connection that worked resets the back-off, unless our store failed: then the
+                // broker would redeliver into a store still down, every `reconnect_min`.
+                if connected && !store_down {
                     backoff = cfg.reconnect_min;
                 }
                 tracing::warn!(host = cfg.host, port = cfg.port, error, retry_in = ?backoff, "MQTT bridge connection ended");
@@ -139,8 +141,10 @@ fn mqtt_options(cfg: &BridgeConfig) -> Result<MqttOptions, BridgeError> {
 fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, BridgeError> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_pem {
-        Some(mut pem) => {
-            for cert in rustls_pemfile::certs(&mut pem) {
+        Some(pem) => {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            for cert in CertificateDer::pem_slice_iter(pem) {
                 let cert = cert.map_err(|e| BridgeError::Tls(format!("CA PEM: {e}")))?;
                 roots.add(cert).map_err(|e| BridgeError::Tls(format!("CA certificate: {e}")))?;
             }
@@ -166,7 +170,7 @@ fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, BridgeError
 
 enum End {
     Shutdown,
-    Failed { connected: bool, error: String },
+    Failed { connected: bool, store_down: bool, error: String },
 }
 
 type Stored = Pin<Box<dyn Future<Output = (Publish, Result<(), SinkError>)> + Send>>;
@@ -198,7 +202,7 @@ async fn session<A: DeviceAuth, S: MeasureSink>(
     let _poller = AbortOnDrop(poller);
     let mut pending: FuturesOrdered<Stored> = FuturesOrdered::new();
     let mut connected = false;
-    let failed = |connected: bool, error: String| End::Failed { connected, error };
+    let failed = |connected: bool, error: String| End::Failed { connected, store_down: false, error };
     loop {
         tokio::select! {
             biased;
@@ -208,7 +212,7 @@ async fn session<A: DeviceAuth, S: MeasureSink>(
             }
             Some((publish, result)) = pending.next(), if !pending.is_empty() => {
                 if let Err(e) = ack_if_stored(&client, &publish, result) {
-                    return failed(connected, e);
+                    return End::Failed { connected, store_down: e.store_down, error: e.message };
                 }
             }
             ev = ev_rx.recv(), if pending.len() < max_inflight => match ev {
@@ -266,7 +270,12 @@ async fn store<A: DeviceAuth, S: MeasureSink>(auth: &A, sink: &S, publish: &Publ
     }
 }
 
-fn ack_if_stored(client: &AsyncClient, publish: &Publish, result: Result<(), SinkError>) -> Result<(), String> {
+struct AckFailed {
+    store_down: bool,
+    message: String,
+}
+
+fn ack_if_stored(client: &AsyncClient, publish: &Publish, result: Result<(), SinkError>) -> Result<(), AckFailed> {
     match result {
         Ok(()) => {}
         Err(SinkError::Rejected(e)) => tracing::debug!(topic = publish.topic, error = e, "bridged message rejected"),
@@ -275,9 +284,11 @@ fn ack_if_stored(client: &AsyncClient, publish: &Publish, result: Result<(), Sin
             return Ok(());
         }
         // Not acked; dropping the connection makes the broker redeliver it (and what followed).
-        Err(SinkError::Unavailable(e)) => return Err(format!("store unavailable: {e}")),
+        Err(SinkError::Unavailable(e)) => {
+            return Err(AckFailed { store_down: true, message: format!("store unavailable: {e}") });
+        }
     }
-    client.try_ack(publish).map_err(|e| format!("ack: {e}"))
+    client.try_ack(publish).map_err(|e| AckFailed { store_down: false, message: format!("ack: {e}") })
 }
 
 async fn drain_and_disconnect(

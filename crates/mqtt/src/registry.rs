@@ -91,8 +91,11 @@ impl Registry {
             inner.live.remove(client_key);
         }
         if let Some(state) = keep {
-            let expiry = self.session_expiry;
-            inner.stored.retain(|_, s| s.saved.elapsed() <= expiry);
+            if inner.stored.len() >= self.max_stored_sessions {
+                // Only when full: a sweep per disconnect would cost O(sessions) each time.
+                let expiry = self.session_expiry;
+                inner.stored.retain(|_, s| s.saved.elapsed() <= expiry);
+            }
             if inner.stored.len() >= self.max_stored_sessions && !inner.stored.contains_key(client_key) {
                 tracing::warn!(client_id = client_key, "too many stored MQTT sessions; this one is not kept");
                 return;
