@@ -9,13 +9,15 @@ root=$(pwd)
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Tools"
-# python3-aiosmtpd is the real SMTP server the haidang-notify tests send e-mail through.
-if [ ! -x /usr/bin/chromium ] || ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+# python3-aiosmtpd is the real SMTP server the haidang-notify tests send e-mail through;
+# mosquitto and mosquitto-clients are the real broker and clients of the haidang-mqtt tests.
+if [ ! -x /usr/bin/chromium ] || ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null \
+  || [ ! -x /usr/sbin/mosquitto ] || [ ! -x /usr/bin/mosquitto_pub ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium python3-aiosmtpd >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium python3-aiosmtpd mosquitto mosquitto-clients >/dev/null
   else
-    echo "Chromium or python3-aiosmtpd is missing: run 'sudo apt-get install chromium python3-aiosmtpd' (the browser tests need /usr/bin/chromium, the e-mail tests an SMTP server)" >&2
+    echo "Chromium, python3-aiosmtpd or mosquitto is missing: run 'sudo apt-get install chromium python3-aiosmtpd mosquitto mosquitto-clients' (the browser tests need /usr/bin/chromium, the e-mail tests an SMTP server, the MQTT tests a broker and its clients)" >&2
     exit 1
   fi
 fi
