@@ -282,7 +282,11 @@ fn compare(a: Atom<'_>, v: &Value) -> Option<Ordering> {
             Atom::Json(Json::Number(x)) => x.as_f64()?.partial_cmp(n),
             _ => None,
         },
-        Value::String(s) | Value::Token(s) => atom_str(a).map(|x| x.cmp(s.as_str())),
+        // a timestamp (observedAt, createdAt…) against a quoted date-time compares as instants
+        Value::String(s) | Value::Token(s) => match a {
+            Atom::Instant(d) => parse_datetime(s).map(|x| d.cmp(&x)),
+            _ => atom_str(a).map(|x| x.cmp(s.as_str())),
+        },
         Value::Bool(b) => match a {
             Atom::Json(Json::Bool(x)) => Some(x.cmp(b)),
             _ => None,
