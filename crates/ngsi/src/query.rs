@@ -334,7 +334,9 @@ impl Query {
     }
 
     /// The canonical text with names compacted by `compact` (to show a subscription's `q` to a
-    /// client): a name that compacts to a plain term is written bare, any other as `<IRI>`.
+    /// client): a name that compacts to a plain term is written bare, any other as `<IRI>`;
+    /// entity type values (`type==…`) are compacted too. Read back with [`Query::parse`] and
+    /// the same context, it gives the same query.
     pub fn to_string_with(&self, compact: &dyn Fn(&str) -> String) -> String {
         let mut out = String::new();
         write_expr(&mut out, &self.expr, compact, false);
@@ -368,8 +370,10 @@ fn is_bare_name(name: &str) -> bool {
 }
 
 fn write_name(out: &mut String, name: &str, compact: &dyn Fn(&str) -> String, reserved: &[&str]) {
+    // bare only when `compact` did compact it: a bare term is read back through the context,
+    // and only a real compaction promises that the term expands to this name again
     let short = compact(name);
-    if is_bare_name(&short) && !reserved.contains(&short.as_str()) {
+    if short != name && is_bare_name(&short) && !reserved.contains(&short.as_str()) {
         out.push_str(&short);
     } else {
         out.push('<');
@@ -411,6 +415,20 @@ fn write_term(out: &mut String, term: &Term, compact: &dyn Fn(&str) -> String) {
         out.push('!');
     }
     write_path(out, &term.path, compact);
+    // entity types were expanded at parse time: show them compacted too
+    let write_value = |out: &mut String, v: &Value| match v {
+        Value::String(s) if term.path.root == Root::Type => write_quoted(out, &compact(s)),
+        Value::Token(t) if term.path.root == Root::Type => {
+            let short = compact(t);
+            let safe = short != *t
+                && is_bare_name(&short)
+                && !short.starts_with(|c: char| c.is_ascii_digit() || c == '-')
+                && short != "true"
+                && short != "false";
+            out.push_str(if safe { &short } else { t });
+        }
+        _ => write_value(out, v),
+    };
     match &term.test {
         Test::Exists | Test::NotExists => {}
         Test::Compare { op, operand } => {

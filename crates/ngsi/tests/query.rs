@@ -608,7 +608,7 @@ fn canonical_text() {
         (r#"a!~="q\"\\d""#, r#"<NS:a>!~="q\"\\d""#),
         ("id==urn:a;type==T", "id==urn:a;type==NS:T"),
         ("r{T:a.b}==1", "<NS:r>{<NS:T>:<NS:a>.<NS:b>}==1"),
-        ("<id>==1;<observedAt>", "<id>==1;observedAt"),
+        ("<id>==1;<observedAt>", "<id>==1;<observedAt>"),
     ];
     for (text, expected) in cases {
         let query = q(text);
