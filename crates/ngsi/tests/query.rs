@@ -53,6 +53,7 @@ fn attr(kind: AttrKind, value: Value) -> Attribute {
         sub_attrs: BTreeMap::new(),
         created_at: None,
         modified_at: None,
+        ..Default::default()
     }
 }
 

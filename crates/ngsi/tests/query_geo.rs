@@ -33,6 +33,7 @@ fn geo_attr(value: Value) -> Attribute {
         sub_attrs: BTreeMap::new(),
         created_at: None,
         modified_at: None,
+        ..Default::default()
     }
 }
 
@@ -48,6 +49,7 @@ fn building(id: &str, geo: Vec<(&str, Value)>) -> Entity {
         attrs,
         created_at: None,
         modified_at: None,
+        ..Default::default()
     }
 }
 

@@ -58,3 +58,50 @@ async fn query_by_type_counts_and_pages() {
     ngsi_problem(get(&admin(), "/entities").await, 400, "BadRequestData").await;
     ngsi_problem(get(&admin(), &format!("/entities?type={ty}&limit=5000")).await, 403, "TooManyResults").await;
 }
+
+#[tokio::test]
+async fn query_with_q_and_geo_queries() {
+    let (lon, lat) = centre("21583").await;
+    let ty = format!("Station{}", uid("T").replace([':', '-'], ""));
+    let batch: Vec<Value> = [(5.0, 0.0), (40.0, 0.001), (80.0, 0.5)]
+        .iter()
+        .map(|(pm25, dlat)| {
+            json!({"id": uid(&ty), "type": ty,
+                   "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat + dlat]}},
+                   "pm25": {"type": "Property", "value": pm25},
+                   "status": {"type": "Property", "value": if *pm25 > 50.0 { "bad" } else { "ok" }}})
+        })
+        .collect();
+    assert_eq!(post_json(&admin(), "/entityOperations/create", &Value::Array(batch)).await.status(), 201);
+    let n = |q: &str| {
+        let path = format!("/entities?type={ty}&count=true&limit=0&{q}");
+        async move {
+            let res = get(&admin(), &path).await;
+            assert_eq!(res.status(), 200, "{path}");
+            res.headers()["ngsild-results-count"].to_str().unwrap().parse::<u32>().unwrap()
+        }
+    };
+    assert_eq!(n("q=pm25%3E10").await, 2);
+    assert_eq!(n("q=pm25%3E10;status==%22ok%22").await, 1);
+    assert_eq!(n("q=pm25==1..45").await, 2);
+    assert_eq!(n("q=status==%22bad%22|pm25%3C6").await, 2);
+    let near = format!("georel=near;maxDistance==1000&geometry=Point&coordinates=%5B{lon},{lat}%5D");
+    assert_eq!(n(&near).await, 2);
+    ngsi_problem(get(&admin(), &format!("/entities?type={ty}&q=pm25%3E%3E")).await, 400, "BadRequestData").await;
+    ngsi_problem(
+        get(&admin(), &format!("/entities?type={ty}&georel=near;maxDistance==10&geometry=Point")).await,
+        400,
+        "BadRequestData",
+    )
+    .await;
+    ngsi_problem(
+        get(
+            &admin(),
+            &format!("/entities?type={ty}&georel=within&geometry=Polygon&coordinates=%5B%5B%5B1,1%5D,%5B2,2%5D%5D%5D"),
+        )
+        .await,
+        400,
+        "BadRequestData",
+    )
+    .await;
+}
