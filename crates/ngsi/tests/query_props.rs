@@ -63,7 +63,6 @@ fn sample_entities() -> Vec<Entity> {
         attrs: map,
         created_at: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()),
         modified_at: None,
-        ..Default::default()
     };
     let empty = Entity {
         id: "urn:e:2".into(),
@@ -72,7 +71,6 @@ fn sample_entities() -> Vec<Entity> {
         attrs: BTreeMap::new(),
         created_at: None,
         modified_at: None,
-        ..Default::default()
     };
     vec![full, empty]
 }
