@@ -49,7 +49,6 @@ fn building(id: &str, geo: Vec<(&str, Value)>) -> Entity {
         attrs,
         created_at: None,
         modified_at: None,
-        ..Default::default()
     }
 }
 
