@@ -52,8 +52,13 @@
 //! and `!=`; any other operator never matches it (clause 4.9). Values of different types
 //! never compare (the term is false, never an error): numbers with numbers, strings and tokens
 //! with strings, date-times with date-time strings and timestamps (a date with a date-time is
-//! taken as that day at 00:00 UTC), times with time strings, booleans with booleans. Strings
-//! order by code point.
+//! taken as that day at 00:00 UTC; a timestamp such as `observedAt` also compares with a quoted
+//! date-time, as an instant), times with time strings, booleans with booleans. Strings order
+//! by code point. Typed literals (`{"@type": "DateTime", "@value": …}`) compare by their value.
+//!
+//! Linked-entity terms (`managedBy{name}=="x"`) need the targets of the Relationship:
+//! [`Query::matches_with`] takes a resolver; [`Query::linked_depth`] tells the API how many
+//! hops `join`/`joinLevel` must allow (clause 5.7.2.4 wants a 400 otherwise).
 
 use std::fmt;
 

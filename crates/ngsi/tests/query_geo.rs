@@ -540,3 +540,17 @@ fn entities_without_the_geoproperty_never_match() {
     e.attrs.insert(names::LOCATION.into(), vec![property]);
     assert!(!q.matches(&e));
 }
+
+#[test]
+fn invalid_polygons_do_not_take_the_query_down() {
+    // found by the fuzz target: geo's DE-9IM code panics ("topology position conflict") on
+    // this zero-area ring with a hole outside it; the relation then does not match
+    let q = gq("within", "Polygon", "[[[0,0],[10,10],[1,1],[0,0]],[[4,4],[6,6],[6,6],[0,6],[4,4]]]");
+    let e = building("urn:x", vec![("location", json!({"type": "Point", "coordinates": [5, 5]}))]);
+    assert!(!q.matches(&e));
+    // and an entity polygon that crosses itself still equals itself (019_11_01)
+    let bow_tie = json!({"type": "Polygon", "coordinates": [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]]});
+    let e = building("urn:y", vec![("location", bow_tie.clone())]);
+    let q = gq("equals", "Polygon", &bow_tie["coordinates"].to_string());
+    assert!(q.matches(&e));
+}
