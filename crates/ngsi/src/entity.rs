@@ -320,7 +320,7 @@ impl Entity {
         if attr.kind != AttrKind::GeoProperty {
             return None;
         }
-        validate::to_geo(&attr.value)
+        crate::geoquery::parse_geometry(&attr.value).ok()
     }
 }
 

@@ -31,7 +31,7 @@ use geo::{
 use serde_json::{Map, Value, json};
 
 use crate::context::Context;
-use crate::entity::{AttrKind, Entity, names};
+use crate::entity::{Entity, names};
 use crate::error::NgsiError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -259,7 +259,7 @@ impl GeoQuery {
     }
 
     pub fn matches(&self, entity: &Entity) -> bool {
-        match entity_geometry(entity, &self.geoproperty) {
+        match entity.geometry(&self.geoproperty) {
             Some(g) => self.matches_geometry(&g),
             None => false,
         }
@@ -349,19 +349,6 @@ fn query_geometry(geometry: &str, coordinates: Value) -> Result<Geometry<f64>, N
         return Err(NgsiError::bad_data("coordinates must be a JSON array"));
     }
     parse_geometry(&json!({ "type": geometry, "coordinates": coordinates }))
-}
-
-/// The geometry of an entity's GeoProperty (default instance), if it has a valid one.
-///
-/// Read here from `entity.attrs` with [`parse_geometry`]; `Entity::geometry` (entity.rs) may
-/// simply call this.
-pub fn entity_geometry(entity: &Entity, geo_property: &str) -> Option<Geometry<f64>> {
-    entity
-        .attrs
-        .get(geo_property)?
-        .iter()
-        .find(|a| a.dataset_id.is_none() && a.kind == AttrKind::GeoProperty)
-        .and_then(|a| parse_geometry(&a.value).ok())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use geo::{Coord, Geometry, Point, Rect};
 use haidang_ngsi::entity::names;
 use haidang_ngsi::error::ErrorKind;
-use haidang_ngsi::geoquery::{GeoQuery, GeoRel, distance_m, entity_geometry, geometry_to_json, parse_geometry};
+use haidang_ngsi::geoquery::{GeoQuery, GeoRel, distance_m, geometry_to_json, parse_geometry};
 use haidang_ngsi::{AttrKind, Attribute, Entity, NgsiError};
 use serde_json::{Value, json};
 
@@ -500,7 +500,7 @@ fn bounds() {
     assert!(r.height() < 0.28 && r.width() < 0.45, "{r:?}");
     for e in points_019_10() {
         if near.matches(&e) {
-            let Some(Geometry::Point(p)) = entity_geometry(&e, names::LOCATION) else { panic!() };
+            let Some(Geometry::Point(p)) = e.geometry(names::LOCATION) else { panic!() };
             assert!(inside(&r, p.x(), p.y()));
         }
     }

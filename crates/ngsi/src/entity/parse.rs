@@ -441,8 +441,7 @@ impl Parser<'_> {
                     })?,
                     other => other.clone(),
                 };
-                validate_geojson_geometry(&geometry)
-                    .map_err(|e| bad(format!("{at}: invalid GeoJSON geometry: {e}")))?;
+                validate_geojson_geometry(&geometry).map_err(|e| bad(format!("{at}: {e}")))?;
                 Ok(geometry)
             }
             AttrKind::Relationship => match v {

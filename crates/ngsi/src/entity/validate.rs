@@ -138,104 +138,13 @@ pub fn looks_like_geometry(v: &Value) -> bool {
         && (obj.contains_key("coordinates") || obj.contains_key("geometries"))
 }
 
-fn position(v: &Value, path: &str) -> Result<(f64, f64), String> {
-    let Some(items) = v.as_array() else { return Err(format!("{path} is not a position (an array of numbers)")) };
-    if !(2..=3).contains(&items.len()) {
-        return Err(format!(
-            "{path} has {} members: a position is [longitude, latitude] or with altitude",
-            items.len()
-        ));
-    }
-    let mut numbers = [0.0f64; 3];
-    for (i, item) in items.iter().enumerate() {
-        match item.as_f64() {
-            Some(n) if n.is_finite() => numbers[i] = n,
-            _ => return Err(format!("{path}[{i}] is not a number")),
-        }
-    }
-    let (lon, lat) = (numbers[0], numbers[1]);
-    if !(-180.0..=180.0).contains(&lon) {
-        return Err(format!("{path}: longitude {lon} is outside [-180, 180]"));
-    }
-    if !(-90.0..=90.0).contains(&lat) {
-        return Err(format!("{path}: latitude {lat} is outside [-90, 90]"));
-    }
-    Ok((lon, lat))
-}
-
-fn positions(v: &Value, path: &str, min: usize) -> Result<Vec<(f64, f64)>, String> {
-    let Some(items) = v.as_array() else { return Err(format!("{path} is not an array of positions")) };
-    if items.len() < min {
-        return Err(format!("{path} has {} positions, at least {min} are needed", items.len()));
-    }
-    items.iter().enumerate().map(|(i, p)| position(p, &format!("{path}[{i}]"))).collect()
-}
-
-fn array<'a>(v: &'a Value, path: &str, what: &str) -> Result<&'a Vec<Value>, String> {
-    match v.as_array() {
-        Some(items) if !items.is_empty() => Ok(items),
-        Some(_) => Err(format!("{path} is empty: {what} needs at least one member")),
-        None => Err(format!("{path} is not an array of {what}")),
-    }
-}
-
-fn polygon(v: &Value, path: &str) -> Result<(), String> {
-    for (i, ring) in array(v, path, "linear rings")?.iter().enumerate() {
-        let ring_path = format!("{path}[{i}]");
-        let points = positions(ring, &ring_path, 4)?;
-        if points.first() != points.last() {
-            return Err(format!("{ring_path}: a linear ring shall be closed (first and last positions equal)"));
-        }
-    }
-    Ok(())
-}
-
-/// Checks a GeoJSON geometry object as a GeoProperty value (clause 4.7, RFC 7946): a known
-/// type other than GeometryCollection (clause 4.6.3), coordinates nested as the type requires,
-/// positions of two or three numbers with longitude in [-180, 180] and latitude in [-90, 90],
-/// line strings of at least two positions, closed linear rings of at least four. The error
-/// says what is wrong and where.
+/// Checks a GeoJSON geometry object as a GeoProperty value (clause 4.7, RFC 7946): what
+/// [`crate::geoquery::parse_geometry`] accepts, except GeometryCollection (clause 4.6.3). The
+/// error says what is wrong and where.
 pub fn validate_geojson_geometry(v: &Value) -> Result<(), String> {
-    let Some(obj) = v.as_object() else { return Err("the value is not a GeoJSON geometry object".to_string()) };
-    let Some(Value::String(kind)) = obj.get("type") else {
-        return Err("the GeoJSON geometry has no type".to_string());
-    };
-    if kind == "GeometryCollection" {
-        return Err("GeometryCollection is not a supported GeoProperty value (clause 4.6.3)".to_string());
+    if v.get("type").and_then(Value::as_str) == Some("GeometryCollection") {
+        return Err("invalid GeoJSON geometry: GeometryCollection is not a supported GeoProperty value (clause 4.6.3)"
+            .to_string());
     }
-    let Some(coordinates) = obj.get("coordinates") else {
-        return Err(format!("the {kind} has no coordinates"));
-    };
-    let path = "coordinates";
-    match kind.as_str() {
-        "Point" => position(coordinates, path).map(|_| ()),
-        "MultiPoint" => {
-            for (i, p) in array(coordinates, path, "positions")?.iter().enumerate() {
-                position(p, &format!("{path}[{i}]"))?;
-            }
-            Ok(())
-        }
-        "LineString" => positions(coordinates, path, 2).map(|_| ()),
-        "MultiLineString" => {
-            for (i, line) in array(coordinates, path, "line strings")?.iter().enumerate() {
-                positions(line, &format!("{path}[{i}]"), 2)?;
-            }
-            Ok(())
-        }
-        "Polygon" => polygon(coordinates, path),
-        "MultiPolygon" => {
-            for (i, p) in array(coordinates, path, "polygons")?.iter().enumerate() {
-                polygon(p, &format!("{path}[{i}]"))?;
-            }
-            Ok(())
-        }
-        other => Err(format!("'{other}' is not a GeoJSON geometry type")),
-    }
-}
-
-/// Converts a valid GeoJSON geometry value with the `geojson` crate.
-pub fn to_geo(v: &Value) -> Option<geo::Geometry<f64>> {
-    validate_geojson_geometry(v).ok()?;
-    let geometry: geojson::Geometry = serde_json::from_value(v.clone()).ok()?;
-    geo::Geometry::<f64>::try_from(&geometry.value).ok()
+    crate::geoquery::parse_geometry(v).map(|_| ()).map_err(|e| e.detail)
 }
