@@ -194,11 +194,19 @@ fn name() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Entity members a path may start with, which take no sub-attributes or members: the parser
+/// refuses `id.observedAt`, so attribute paths must not start with them.
+const SYSTEM_MEMBERS: [&str; 4] = ["id", "type", "createdAt", "modifiedAt"];
+
+fn attribute_name() -> impl Strategy<Value = String> {
+    name().prop_filter("an attribute, not an entity member", |n| !SYSTEM_MEMBERS.contains(&n.as_str()))
+}
+
 fn path() -> impl Strategy<Value = String> {
     let meta = prop::sample::select(&["", ".observedAt", ".unitCode", ".createdAt", ".datasetId"][..]);
     let members = prop::collection::vec(prop::sample::select(&["b", "en", "*", "a", "vi", "@value"][..]), 0..3);
     prop_oneof![
-        8 => (name(), prop::collection::vec(name(), 0..3), meta, members).prop_map(|(root, subs, meta, members)| {
+        8 => (attribute_name(), prop::collection::vec(name(), 0..3), meta, members).prop_map(|(root, subs, meta, members)| {
             let mut p = root;
             for s in subs {
                 p.push('.');
@@ -212,8 +220,8 @@ fn path() -> impl Strategy<Value = String> {
             }
             p
         }),
-        1 => prop::sample::select(&["id", "type", "createdAt", "modifiedAt"][..]).prop_map(String::from),
-        1 => (name(), prop::option::of(Just("T:")), name()).prop_map(|(r, t, a)| format!("{r}{{{}{a}}}", t.unwrap_or(""))),
+        1 => prop::sample::select(&SYSTEM_MEMBERS[..]).prop_map(String::from),
+        1 => (attribute_name(), prop::option::of(Just("T:")), name()).prop_map(|(r, t, a)| format!("{r}{{{}{a}}}", t.unwrap_or(""))),
     ]
 }
 
