@@ -18,13 +18,16 @@ pub enum TimeBound {
 }
 
 impl TimeBound {
-    fn push_sql(&self, q: &mut QueryBuilder<'_, Sqlite>) {
+    /// The bound on `column` (a time in milliseconds).
+    fn push_sql(&self, q: &mut QueryBuilder<'_, Sqlite>, column: &str) {
         match *self {
-            Self::Before(t) => q.push(" AND observed_at < ").push_bind(millis(t)),
-            Self::After(t) => q.push(" AND observed_at >= ").push_bind(millis(t)),
-            Self::Between(a, b) => {
-                q.push(" AND observed_at >= ").push_bind(millis(a)).push(" AND observed_at < ").push_bind(millis(b))
-            }
+            Self::Before(t) => q.push(format!(" AND {column} < ")).push_bind(millis(t)),
+            Self::After(t) => q.push(format!(" AND {column} >= ")).push_bind(millis(t)),
+            Self::Between(a, b) => q
+                .push(format!(" AND {column} >= "))
+                .push_bind(millis(a))
+                .push(format!(" AND {column} < "))
+                .push_bind(millis(b)),
         };
     }
 }
@@ -78,7 +81,7 @@ impl Store {
                 .push(" AND dataset = ")
                 .push_bind(dataset.clone().unwrap_or_default());
             if let Some(t) = &query.time {
-                t.push_sql(&mut q);
+                t.push_sql(&mut q, "observed_at");
             }
             let take = query.last_n.unwrap_or(query.limit).min(query.limit);
             let newest_first = query.last_n.is_some();
@@ -115,13 +118,7 @@ impl Store {
                 .push(" AND dataset = ")
                 .push_bind(dataset.clone().unwrap_or_default());
             if let Some(t) = time {
-                match t {
-                    TimeBound::Before(b) => q.push(" AND hour < ").push_bind(millis(b)),
-                    TimeBound::After(a) => q.push(" AND hour >= ").push_bind(millis(a)),
-                    TimeBound::Between(a, b) => {
-                        q.push(" AND hour >= ").push_bind(millis(a)).push(" AND hour < ").push_bind(millis(b))
-                    }
-                };
+                t.push_sql(&mut q, "hour");
             }
             q.push(" ORDER BY hour");
             let rows: Vec<(i64, i64, f64, f64, f64, f64)> = q.build_query_as().fetch_all(&self.reader).await?;

@@ -283,9 +283,9 @@ impl WriterTask {
         }
     }
 
-    async fn commit_group(&mut self, jobs: Vec<Job>) {
+    async fn commit_group(&mut self, mut jobs: Vec<Job>) {
         let now = self.clock.now();
-        match self.apply_group(&jobs, now).await {
+        match self.apply_group(&mut jobs, now).await {
             Ok((results, slots)) => {
                 for slot in slots.iter().filter(|s| s.dirty) {
                     let key = (slot.tenant.clone(), slot.id.clone());
@@ -336,7 +336,7 @@ impl WriterTask {
 
     async fn apply_group(
         &mut self,
-        jobs: &[Job],
+        jobs: &mut [Job],
         now: DateTime<Utc>,
     ) -> Result<(Vec<Vec<OpResult>>, Vec<Slot>), StoreError> {
         let mut conn = self.store.writer.acquire().await?;
@@ -354,10 +354,12 @@ impl WriterTask {
         }
     }
 
+    /// Takes the jobs' operations (a failed group answers with the store's error, not per
+    /// operation).
     async fn apply_in_transaction(
         &mut self,
         conn: &mut SqliteConnection,
-        jobs: &[Job],
+        jobs: &mut [Job],
         now: DateTime<Utc>,
     ) -> Result<(Vec<Vec<OpResult>>, Vec<Slot>), StoreError> {
         let mut slots: Vec<Slot> = Vec::new();
@@ -374,7 +376,7 @@ impl WriterTask {
                 self.tenants.insert(job.tenant.clone());
             }
             let mut job_results = Vec::with_capacity(job.ops.len());
-            for op in &job.ops {
+            for op in std::mem::take(&mut job.ops) {
                 let key = (job.tenant.clone(), op.entity_id().to_owned());
                 let slot = match index.get(&key) {
                     Some(&i) => i,
@@ -385,8 +387,7 @@ impl WriterTask {
                         slots.len() - 1
                     }
                 };
-                let result =
-                    Self::apply_op(&mut slots[slot], slot, &job.access, &*job.policy, op.clone(), now, &mut history);
+                let result = Self::apply_op(&mut slots[slot], slot, &job.access, &*job.policy, op, now, &mut history);
                 job_results.push(result);
             }
             results.push(job_results);
@@ -607,8 +608,7 @@ impl WriterTask {
                         }
                     };
                     slot.pk = Some(pk);
-                    let entity = entity.clone();
-                    self.write_side_tables(conn, pk, slot.before.as_ref(), &entity).await?;
+                    self.write_side_tables(conn, pk, slot.before.as_ref(), entity).await?;
                 }
             }
         }
