@@ -72,6 +72,7 @@ pub async fn retrieve(
 }
 
 /// A query in the terms of clause 6.4.3.2 / 6.23.3.1, names expanded.
+#[derive(Default)]
 pub struct EntityFilter {
     pub ids: Option<Vec<String>>,
     pub id_pattern: Option<regex::Regex>,
@@ -325,20 +326,33 @@ fn update_answer(result: &UpdateResult, ctx: &Context) -> Response {
     res
 }
 
-/// A body for an entity's attributes; an `id` or `type` in it must be the entity's own.
-async fn fragment(
+/// A write about the entity in the URL: who writes, in which tenant, and the body read as
+/// `kind` (an `id` in it must be the URL's).
+struct EntityWrite {
+    id: String,
+    tenant: String,
+    access: Arc<WriteAccess>,
+    fragment: Entity,
+    ctx: Arc<Context>,
+}
+
+async fn entity_write(
     state: &AppState,
+    caller: &Caller,
+    id: &str,
     headers: &HeaderMap,
     bytes: &Bytes,
-    id: &str,
     kind: BodyKind,
-) -> NgsiResult<(Entity, Arc<Context>)> {
+) -> NgsiResult<EntityWrite> {
+    let id = entity_id(id)?;
+    let tenant = http::tenant(headers)?;
+    let access = caller.write_access(state)?;
     let body = http::body(state, headers, bytes, kind == BodyKind::Merge).await?;
     let fragment = Entity::parse(&body.value, &body.ctx, kind)?;
     if !fragment.id.is_empty() && fragment.id != id {
         return Err(NgsiError::bad_data(format!("the body is about {}, the URL about {id}", fragment.id)).into());
     }
-    Ok((fragment, body.ctx))
+    Ok(EntityWrite { id, tenant, access, fragment, ctx: body.ctx })
 }
 
 /// `POST /entities/{id}/attrs` (clause 6.6.3.1).
@@ -350,14 +364,12 @@ pub async fn append(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::tenant(&headers)?;
-    let access = caller.write_access(&state)?;
     let params = Params::parse(raw.as_deref())?;
     let no_overwrite = params.options(&["noOverwrite"])?.iter().any(|o| o == "noOverwrite");
-    let (fragment, ctx) = fragment(&state, &headers, &bytes, &id, BodyKind::Fragment).await?;
-    match write_one(&state, &tenant, access, WriteOp::Append { id, fragment, no_overwrite }).await? {
-        OpOutcome::Updated(r) => Ok(update_answer(&r, &ctx)),
+    let w = entity_write(&state, &caller, &id, &headers, &bytes, BodyKind::Fragment).await?;
+    let op = WriteOp::Append { id: w.id, fragment: w.fragment, no_overwrite };
+    match write_one(&state, &w.tenant, w.access, op).await? {
+        OpOutcome::Updated(r) => Ok(update_answer(&r, &w.ctx)),
         _ => Ok(http::no_content()),
     }
 }
@@ -370,12 +382,9 @@ pub async fn update(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::tenant(&headers)?;
-    let access = caller.write_access(&state)?;
-    let (fragment, ctx) = fragment(&state, &headers, &bytes, &id, BodyKind::Update).await?;
-    match write_one(&state, &tenant, access, WriteOp::Update { id, fragment }).await? {
-        OpOutcome::Updated(r) => Ok(update_answer(&r, &ctx)),
+    let w = entity_write(&state, &caller, &id, &headers, &bytes, BodyKind::Update).await?;
+    match write_one(&state, &w.tenant, w.access, WriteOp::Update { id: w.id, fragment: w.fragment }).await? {
+        OpOutcome::Updated(r) => Ok(update_answer(&r, &w.ctx)),
         _ => Ok(http::no_content()),
     }
 }
@@ -388,11 +397,8 @@ pub async fn merge(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::tenant(&headers)?;
-    let access = caller.write_access(&state)?;
-    let (fragment, _) = fragment(&state, &headers, &bytes, &id, BodyKind::Merge).await?;
-    write_one(&state, &tenant, access, WriteOp::Merge { id, fragment }).await?;
+    let w = entity_write(&state, &caller, &id, &headers, &bytes, BodyKind::Merge).await?;
+    write_one(&state, &w.tenant, w.access, WriteOp::Merge { id: w.id, fragment: w.fragment }).await?;
     Ok(http::no_content())
 }
 
@@ -404,15 +410,12 @@ pub async fn replace(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::tenant(&headers)?;
-    let access = caller.write_access(&state)?;
-    let (mut entity, _) = fragment(&state, &headers, &bytes, &id, BodyKind::Fragment).await?;
-    if entity.types.is_empty() {
+    let w = entity_write(&state, &caller, &id, &headers, &bytes, BodyKind::Fragment).await?;
+    if w.fragment.types.is_empty() {
         return Err(NgsiError::bad_data("a replacing entity needs its type").into());
     }
-    entity.id = id;
-    write_one(&state, &tenant, access, WriteOp::Replace { entity }).await?;
+    let entity = Entity { id: w.id, ..w.fragment };
+    write_one(&state, &w.tenant, w.access, WriteOp::Replace { entity }).await?;
     Ok(http::no_content())
 }
 
@@ -430,16 +433,21 @@ pub async fn delete(
     Ok(http::no_content())
 }
 
-/// One attribute instance from a body: a partial one for PATCH, a whole one for PUT.
-async fn attribute_body(
+/// Writes one attribute instance from a body: a partial one for PATCH (merged into the
+/// existing instance), a whole one for PUT (replacing it).
+async fn write_attribute(
     state: &AppState,
+    caller: &Caller,
+    (id, attr): (String, String),
     headers: &HeaderMap,
     bytes: &Bytes,
-    attr: &str,
     whole: bool,
-) -> NgsiResult<(String, Attribute)> {
+) -> NgsiResult {
+    let id = entity_id(&id)?;
+    let tenant = http::tenant(headers)?;
+    let access = caller.write_access(state)?;
     let body = http::body(state, headers, bytes, !whole).await?;
-    let name = body.ctx.expand(attr);
+    let name = body.ctx.expand(&attr);
     let mut instances = if whole {
         Attribute::parse_as(&name, &body.value, &body.ctx, BodyKind::Entity, false)?
     } else {
@@ -448,39 +456,33 @@ async fn attribute_body(
     if instances.len() != 1 {
         return Err(NgsiError::bad_data("give one attribute instance").into());
     }
-    Ok((name, instances.remove(0)))
+    let attr = instances.remove(0);
+    let op =
+        if whole { WriteOp::ReplaceAttribute { id, name, attr } } else { WriteOp::PatchAttribute { id, name, attr } };
+    write_one(state, &tenant, access, op).await?;
+    Ok(http::no_content())
 }
 
 /// `PATCH /entities/{id}/attrs/{attrId}` (clause 6.7.3.1).
 pub async fn patch_attribute(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, attr)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::tenant(&headers)?;
-    let access = caller.write_access(&state)?;
-    let (name, attr) = attribute_body(&state, &headers, &bytes, &attr, false).await?;
-    write_one(&state, &tenant, access, WriteOp::PatchAttribute { id, name, attr }).await?;
-    Ok(http::no_content())
+    write_attribute(&state, &caller, path, &headers, &bytes, false).await
 }
 
 /// `PUT /entities/{id}/attrs/{attrId}` (clause 6.7.3.3).
 pub async fn replace_attribute(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, attr)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::tenant(&headers)?;
-    let access = caller.write_access(&state)?;
-    let (name, attr) = attribute_body(&state, &headers, &bytes, &attr, true).await?;
-    write_one(&state, &tenant, access, WriteOp::ReplaceAttribute { id, name, attr }).await?;
-    Ok(http::no_content())
+    write_attribute(&state, &caller, path, &headers, &bytes, true).await
 }
 
 /// `DELETE /entities/{id}/attrs/{attrId}` (clause 6.7.3.2).

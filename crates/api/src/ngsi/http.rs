@@ -242,7 +242,7 @@ pub enum Accept {
 pub fn accept(headers: &HeaderMap, geo: bool) -> NgsiResult<Accept> {
     let Some(v) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Ok(Accept::Json) };
     let mut best: Option<(f32, usize, Accept)> = None;
-    for (i, range) in v.split(',').enumerate() {
+    for range in v.split(',') {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = parts
@@ -266,7 +266,6 @@ pub fn accept(headers: &HeaderMap, geo: bool) -> NgsiResult<Accept> {
                 None => true,
                 Some((bq, bs, _)) => q > bq || (q == bq && specific > bs),
             };
-            let _ = i;
             if better {
                 best = Some((q, specific, c));
             }

@@ -1,5 +1,6 @@
 //! URL parameters of the NGSI-LD operations, parsed once with the request's context.
 
+use haidang_ngsi::entity::validate::is_absolute_uri;
 use haidang_ngsi::entity::{Format, RenderOptions, names};
 use haidang_ngsi::{Context, NgsiError};
 
@@ -105,18 +106,11 @@ impl Params {
     }
 }
 
-/// An entity id from a path or a parameter: it must be a URI.
+/// An entity id from a path or a parameter: it must be a URI, by the same rule as ids in bodies.
 pub fn entity_id(id: &str) -> NgsiResult<String> {
-    if is_uri(id) { Ok(id.to_owned()) } else { Err(NgsiError::bad_data(format!("{id:?} is not a URI")).into()) }
-}
-
-/// An absolute URI: a scheme (a letter, then letters, digits, `+`, `-`, `.`), a colon, and no
-/// spaces or control characters.
-pub fn is_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else { return false };
-    let mut chars = scheme.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        && !rest.is_empty()
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
+    if is_absolute_uri(id) {
+        Ok(id.to_owned())
+    } else {
+        Err(NgsiError::bad_data(format!("{id:?} is not a URI")).into())
+    }
 }

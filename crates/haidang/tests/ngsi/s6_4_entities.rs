@@ -133,3 +133,56 @@ async fn attributes_are_appended_updated_patched_and_deleted() {
     assert_eq!(res.status(), 204);
     ngsi_problem(get(&admin(), &format!("/entities/{id}")).await, 404, "ResourceNotFound").await;
 }
+
+#[tokio::test]
+async fn one_attribute_is_patched_or_replaced_and_the_entity_merged_or_replaced() {
+    let id = uid("AirQualityObserved");
+    let (lon, lat) = centre("21583").await;
+    assert_eq!(post_json(&admin(), "/entities", &air_quality(&id, lon, lat, 10.0)).await.status(), 201);
+    let send = |method: reqwest::Method, path: String, body: Value| {
+        admin().request(method, url(&path)).header("content-type", "application/json").body(body.to_string()).send()
+    };
+    let kv =
+        || async { get(&admin(), &format!("/entities/{id}?options=keyValues")).await.json::<Value>().await.unwrap() };
+    // PATCH one attribute: the value changes, its unit stays.
+    let res = send(reqwest::Method::PATCH, format!("/entities/{id}/attrs/pm25"), json!({"value": 11.0})).await.unwrap();
+    assert_eq!(res.status(), 204);
+    let e: Value = get(&admin(), &format!("/entities/{id}")).await.json().await.unwrap();
+    assert_eq!(e["pm25"]["value"], 11.0);
+    assert_eq!(e["pm25"]["unitCode"], "GQ");
+    // PUT one attribute: replaced whole, the unit goes.
+    let res =
+        send(reqwest::Method::PUT, format!("/entities/{id}/attrs/pm25"), json!({"type": "Property", "value": 12.0}))
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 204);
+    let e: Value = get(&admin(), &format!("/entities/{id}")).await.json().await.unwrap();
+    assert_eq!(e["pm25"]["value"], 12.0);
+    assert!(e["pm25"].get("unitCode").is_none(), "{e}");
+    let res = send(reqwest::Method::PATCH, format!("/entities/{id}/attrs/nothing"), json!({"value": 1})).await.unwrap();
+    ngsi_problem(res, 404, "ResourceNotFound").await;
+    // PATCH the entity: merged, other attributes kept.
+    let res = send(reqwest::Method::PATCH, format!("/entities/{id}"), json!({"no2": {"type": "Property", "value": 3}}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(kv().await["no2"], 3);
+    assert_eq!(kv().await["pm25"], 12.0);
+    // PUT the entity: only what is sent remains; a body about another id is refused.
+    let res = send(
+        reqwest::Method::PUT,
+        format!("/entities/{id}"),
+        json!({"type": "AirQualityObserved", "o3": {"type": "Property", "value": 7},
+               "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 204);
+    let e = kv().await;
+    assert_eq!(e["o3"], 7);
+    assert!(e.get("pm25").is_none() && e.get("no2").is_none(), "{e}");
+    let res = send(reqwest::Method::PUT, format!("/entities/{id}"), json!({"id": "urn:ngsi-ld:X:other", "type": "X"}))
+        .await
+        .unwrap();
+    ngsi_problem(res, 400, "BadRequestData").await;
+}
