@@ -321,7 +321,9 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\n{listener_conf}\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n"
+                // `user root`: run as root, Mosquitto would otherwise switch to its own user before
+                // reading the TLS files, which a clone under /root does not let it read.
+                "listener {port} 127.0.0.1\n{listener_conf}\nuser root\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n"
             ),
         )
         .unwrap();
