@@ -46,7 +46,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 password="demo-Password-2025"
 # The browser tests log in dozens of times a minute from one address: lift the login rate limit
 # for this server only (lock-out after wrong passwords stays on).
-HAIDANG_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE=1000 "$root/target/release/haidang" demo --data "$data/store" --listen "127.0.0.1:$port" --demo-password "$password" >"$log" 2>&1 &
+HAIDANG_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE=1000 "$root/target/release/haidang" demo --data "$data/store" --listen "127.0.0.1:$port" --mqtt-listen 127.0.0.1:0 --demo-password "$password" >"$log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT

@@ -6,6 +6,7 @@
 //! needs declared in its signature ([`extract::Need`]), and objects checked against the
 //! visibility rule of `haidang_core::access` before they are shown or changed.
 
+pub mod devices;
 pub mod error;
 mod export;
 pub mod extract;
@@ -88,6 +89,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::users::router())
         .merge(routes::duty::router())
         .merge(routes::tokens::router())
+        .merge(devices::routes::router())
         .merge(routes::audit::router())
         .merge(routes::events::router())
         .merge(routes::ops::router())

@@ -70,6 +70,7 @@ pub struct Inner {
     pub metrics: Metrics,
     pub reports: Reports,
     pub ngsi: crate::ngsi::Ngsi,
+    pub devices: crate::devices::Devices,
     tree: RwLock<Arc<OrgTree>>,
     places: RwLock<Arc<Places>>,
 }
@@ -100,6 +101,7 @@ impl AppState {
             metrics: Metrics::new(),
             reports,
             ngsi: crate::ngsi::Ngsi::default(),
+            devices: crate::devices::Devices::default(),
             tree: RwLock::new(Arc::new(OrgTree::default())),
             places: RwLock::new(Arc::new(Places::default())),
             store,

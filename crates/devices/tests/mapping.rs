@@ -35,7 +35,8 @@ fn a_backlog_array_keeps_its_order() {
 
 #[test]
 fn bad_payloads_are_refused_with_a_reason() {
-    let cases: [(&[u8], fn(&MeasureError) -> bool); 8] = [
+    type Expect = fn(&MeasureError) -> bool;
+    let cases: [(&[u8], Expect); 8] = [
         (b"not json", |e| matches!(e, MeasureError::NotJson(_))),
         (b"42", |e| matches!(e, MeasureError::NotObject)),
         (b"[1, 2]", |e| matches!(e, MeasureError::NotObject)),

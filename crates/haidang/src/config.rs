@@ -31,6 +31,7 @@ pub struct Config {
     pub backup: Backup,
     pub reports: Reports,
     pub notify: Notify,
+    pub mqtt: Mqtt,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +58,53 @@ impl Default for Reports {
             public_submissions_per_hour: d.public_submissions_per_hour,
             max_image_mb: d.media.max_image_bytes / (1024 * 1024),
             max_video_mb: d.media.max_video_bytes / (1024 * 1024),
+        }
+    }
+}
+
+/// Devices' MQTT: the embedded broker, or an external broker Hải Đăng subscribes to instead.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mqtt {
+    /// Address of the embedded broker (IP:PORT); empty turns it off. Ignored with `external`.
+    pub listen: String,
+    /// An external broker (Mosquitto, EMQX…) to take devices' measures from instead.
+    pub external: Option<ExternalBroker>,
+}
+
+impl Default for Mqtt {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:1883".into(), external: None }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExternalBroker {
+    pub host: String,
+    pub port: u16,
+    /// MQTT client id of Hải Đăng's persistent session on that broker.
+    pub client_id: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Topic filters to subscribe to; devices publish under `devices/{id}/…`.
+    pub topics: Vec<String>,
+    pub tls: bool,
+    /// PEM file of the CA that signed the broker's certificate (default: the system's roots).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for ExternalBroker {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 1883,
+            client_id: "haidang".into(),
+            username: None,
+            password: None,
+            topics: vec!["devices/+/measures".into()],
+            tls: false,
+            ca_file: None,
         }
     }
 }
@@ -140,6 +188,7 @@ impl Default for Config {
             backup: Backup::default(),
             reports: Reports::default(),
             notify: Notify::default(),
+            mqtt: Mqtt::default(),
         }
     }
 }
@@ -259,6 +308,25 @@ impl Config {
                 "setting `backup.keep` must be at least 1 when backups are on (or set backup.interval_hours = 0)"
                     .into(),
             );
+        }
+        if !self.mqtt.listen.is_empty() && self.mqtt.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "setting `mqtt.listen` = {:?} is not an address; use IP:PORT such as 0.0.0.0:1883, or \"\" for no embedded broker (HAIDANG_MQTT__LISTEN)",
+                self.mqtt.listen
+            ));
+        }
+        if let Some(ext) = &self.mqtt.external {
+            if ext.host.is_empty() {
+                problems.push("setting `mqtt.external.host` is needed to use an external broker".into());
+            }
+            if ext.topics.is_empty() {
+                problems.push("setting `mqtt.external.topics` needs at least one topic filter".into());
+            }
+            if let Some(ca) = &ext.ca_file
+                && !ca.exists()
+            {
+                problems.push(format!("setting `mqtt.external.ca_file`: {} does not exist", ca.display()));
+            }
         }
         if problems.is_empty() { Ok(()) } else { bail!("invalid configuration:\n  {}", problems.join("\n  ")) }
     }

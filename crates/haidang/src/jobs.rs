@@ -1,6 +1,7 @@
 //! Background work of a running server: the follower of report deadlines, the notice outbox,
-//! the closing of unrated reports, the erasure of old contact details, and the sweep of
-//! orphaned files. Each pass is a plain function, so tests run one on a manual clock.
+//! the closing of unrated reports, the erasure of old contact details, the sweep of orphaned
+//! files, and the watch over devices (activity recorded, silence reported). Each pass is a
+//! plain function, so tests run one on a manual clock.
 
 use chrono::Duration;
 use haidang_api::AppState;
@@ -89,6 +90,33 @@ pub async fn sweep_media(state: &AppState) -> anyhow::Result<usize> {
     Ok(tokio::task::spawn_blocking(move || st.reports.media.sweep(&referenced, older)).await??)
 }
 
+/// Records the devices' counted activity and reports devices that fell silent or came back
+/// (`silent`: who was silent at the last look). Returns the devices that fell silent now.
+pub async fn watch_devices(state: &AppState, silent: &mut HashSet<String>) -> Result<Vec<String>, StoreError> {
+    state.devices.flush(state).await?;
+    let now = state.clock.now();
+    let mut fell_silent = Vec::new();
+    let mut still = HashSet::new();
+    for d in state.store.devices(None).await? {
+        let id = d.id.to_string();
+        if d.health(now) != haidang_devices::Health::Silent {
+            if silent.contains(&id) {
+                tracing::info!(device = %id, "device reporting again");
+                state.live.publish("devices", Some(d.owner.id), serde_json::json!({"id": id, "health": "reporting"}));
+            }
+            continue;
+        }
+        if !silent.contains(&id) {
+            tracing::warn!(device = %id, last_seen = ?d.last_seen, "device silent");
+            state.live.publish("devices", Some(d.owner.id), serde_json::json!({"id": id, "health": "silent"}));
+            fell_silent.push(id.clone());
+        }
+        still.insert(id);
+    }
+    *silent = still;
+    Ok(fell_silent)
+}
+
 /// Starts the loops; they stop when the returned handles are aborted.
 pub fn spawn(state: AppState, channels: Channels) -> Vec<tokio::task::JoinHandle<()>> {
     let mut jobs = Vec::new();
@@ -99,6 +127,17 @@ pub fn spawn(state: AppState, channels: Channels) -> Vec<tokio::task::JoinHandle
             tick.tick().await;
             if let Err(e) = haidang_api::reports::follow::tick(&s).await {
                 tracing::error!(error = %e, "the report follower failed");
+            }
+        }
+    }));
+    let s = state.clone();
+    jobs.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut silent = HashSet::new();
+        loop {
+            tick.tick().await;
+            if let Err(e) = watch_devices(&s, &mut silent).await {
+                tracing::error!(error = %e, "watching devices failed");
             }
         }
     }));

@@ -7,4 +7,5 @@ pub mod demo;
 pub mod demo_reports;
 pub mod import;
 pub mod jobs;
+pub mod mqtt;
 pub mod server;

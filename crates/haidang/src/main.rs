@@ -43,6 +43,9 @@ enum Command {
         /// The API key of the demo's Open311 client (default: a new random one, printed).
         #[arg(long)]
         demo_open311_key: Option<String>,
+        /// Address of the embedded MQTT broker devices publish to ("" for none).
+        #[arg(long)]
+        mqtt_listen: Option<String>,
         /// Optional configuration file for the other settings.
         #[arg(long)]
         config: Option<PathBuf>,
@@ -156,13 +159,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let listener = bind(&config.listen).await?;
-            tracing::info!(address = %config.listen, "Hải Đăng is serving");
-            server::run(&config, store, config.api(false), listener).await
+            let devices = haidang::mqtt::Devices::prepare(&config.mqtt).await?;
+            tracing::info!(address = %config.listen, mqtt = %devices.describe(), "Hải Đăng is serving");
+            server::run(&config, store, config.api(false), listener, devices).await
         }
-        Command::Demo { data, listen, demo_password, demo_token, demo_open311_key, config } => {
+        Command::Demo { data, listen, demo_password, demo_token, demo_open311_key, mqtt_listen, config } => {
             let mut config = Config::load(config.as_deref())?;
             config.data_dir = data;
             config.listen = listen;
+            if let Some(mqtt) = mqtt_listen {
+                if !mqtt.is_empty() {
+                    mqtt.parse::<std::net::SocketAddr>()
+                        .context("--mqtt-listen must be IP:PORT such as 127.0.0.1:1883, or \"\" for no broker")?;
+                }
+                config.mqtt.listen = mqtt;
+            }
             let addr = config.listen_addr()?;
             init_logging(&config.log_format, &config.log_level);
             if let Some(t) = &demo_token {
@@ -180,6 +191,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             haidang::demo_reports::load(&store, &open311_key).await?;
             config.reports.dispatch_unit.get_or_insert_with(|| haidang::demo_reports::DISPATCH_UNIT.to_owned());
             let listener = bind(&config.listen).await?;
+            let devices = haidang::mqtt::Devices::prepare(&config.mqtt).await?;
             let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
             let host = if addr.is_ipv6() { format!("[{host}]") } else { host };
             println!(
@@ -196,10 +208,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("  API token: {}", summary.token);
             println!("  Open311:   http://{host}:{}/open311/v2/services.json  api_key={open311_key}", addr.port());
             println!("  Phản ánh / report a problem: http://{host}:{}/p/new", addr.port());
+            println!("  NGSI-LD:   http://{host}:{}/ngsi-ld/v1/entities", addr.port());
+            println!("  MQTT:      {}", devices.describe());
             println!(
                 "Dữ liệu minh họa / demo data: departments' codes, people and rosters are invented; communes are official."
             );
-            server::run(&config, store, config.api(true), listener).await
+            server::run(&config, store, config.api(true), listener, devices).await
         }
         Command::Admin { command } => admin(command).await,
         Command::Backup { data, out } => {

@@ -40,16 +40,43 @@ pub async fn open_store(dir: &Path) -> anyhow::Result<Store> {
     Store::open(dir, clock).await.with_context(|| format!("opening the store in {}", dir.display()))
 }
 
-/// Serves on `listener` until Ctrl-C or SIGTERM.
-pub async fn run(config: &Config, store: Store, api: ApiConfig, listener: TcpListener) -> anyhow::Result<()> {
+/// Serves HTTP on `listener` and devices' MQTT until Ctrl-C or SIGTERM, then drains both
+/// (requests answered, measures in flight committed and acknowledged) before closing the store.
+pub async fn run(
+    config: &Config,
+    store: Store,
+    api: ApiConfig,
+    listener: TcpListener,
+    devices: crate::mqtt::Devices,
+) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), api, PasswordHasher::new()).await?;
     let mut jobs = spawn_jobs(config, store.clone());
     jobs.extend(crate::jobs::spawn(state.clone(), config.channels()?));
-    haidang_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = move || {
+        let mut rx = stopped.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let mqtt = devices.spawn(state.clone(), until_stopped());
+    let served = haidang_api::serve(listener, state.clone(), async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    })
+    .await;
+    if let Some(mqtt) = mqtt {
+        // The sender is gone once serving ended, whatever the reason: the broker drains too.
+        let _ = mqtt.await;
+    }
     for job in jobs {
         job.abort();
     }
-    tracing::info!("in-flight requests drained; closing the store");
+    if let Err(e) = state.devices.flush(&state).await {
+        tracing::warn!(error = %e, "could not record the last device activity");
+    }
+    served.context("serving HTTP")?;
+    tracing::info!("in-flight requests and measures drained; closing the store");
     store.close().await;
     Ok(())
 }

@@ -118,7 +118,7 @@ impl Server {
             let child = haidang()
                 .args(["demo", "--data"])
                 .arg(data)
-                .args(["--listen", &listen, "--demo-token", token])
+                .args(["--listen", &listen, "--demo-token", token, "--mqtt-listen", "127.0.0.1:0"])
                 .stdout(out)
                 .stderr(err)
                 .spawn()
@@ -190,6 +190,16 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The port of the embedded MQTT broker, from the demo's printed `MQTT:` line (the tests
+    /// start it on port 0; the last start's line is the current one).
+    pub fn mqtt_port(&self) -> u16 {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let line =
+            text.lines().rev().find(|l| l.trim_start().starts_with("MQTT:")).expect("the demo prints its MQTT address");
+        let addr = line.split("mqtt://").nth(1).and_then(|r| r.split_whitespace().next()).expect("mqtt:// address");
+        addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port")
     }
 
     pub fn log_tail(&self, lines: usize) -> String {

@@ -10,10 +10,12 @@
 //! (types, attribute names, the bounding box of `location`); the exact `q` and geo-query
 //! filters run in Rust on the candidates (the `filter` of [`EntityQuery`]).
 
+mod devices;
 mod history;
 mod query;
 mod writer;
 
+pub use devices::{Device, DeviceActivity, DeviceCredentials, DevicePatch, NewDevice};
 pub use history::{HistoryQuery, HistoryRow, HourlyRow, TimeBound};
 pub use query::{EntityQuery, EntityRow, QueryPage, Visibility};
 pub use writer::{ContextWriter, OpOutcome, OpResult, WriteAccess, WriteOp, WritePolicy, WriterConfig};
