@@ -328,7 +328,8 @@ impl Bench {
         println!("\n4. queries with {} entities", self.args.entities);
         let n = self.args.entities;
         let base = format!("{}/ngsi-ld/v1/entities", self.url);
-        let scenarios: Vec<(&str, Arc<dyn Fn(u64) -> String + Send + Sync>)> = vec![
+        type UrlOf = Arc<dyn Fn(u64) -> String + Send + Sync>;
+        let scenarios: Vec<(&str, UrlOf)> = vec![
             ("retrieve by id", {
                 let base = base.clone();
                 Arc::new(move |k| format!("{base}/{}", entity_id((k as usize * 7919) % n)))

@@ -6,6 +6,7 @@
 //! needs declared in its signature ([`extract::Need`]), and objects checked against the
 //! visibility rule of `haidang_core::access` before they are shown or changed.
 
+pub mod connectors;
 pub mod devices;
 pub mod error;
 mod export;
@@ -90,6 +91,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::duty::router())
         .merge(routes::tokens::router())
         .merge(devices::routes::router())
+        .merge(connectors::routes::router())
         .merge(routes::audit::router())
         .merge(routes::events::router())
         .merge(routes::ops::router())
@@ -108,7 +110,8 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     // Uploads are bounded per route (`reports::upload::MAX_UPLOAD_BYTES`); every other body by
     // `max_body`, which the extractors enforce through `DefaultBodyLimit`.
-    let max_request = max_body.max(reports::upload::MAX_UPLOAD_BYTES).max(ngsi::MAX_BODY_BYTES);
+    let max_request =
+        max_body.max(reports::upload::MAX_UPLOAD_BYTES).max(ngsi::MAX_BODY_BYTES).max(connectors::MAX_FILE_BYTES);
     let timeout = state.config.request_timeout;
     let (api, openapi) = api_routes().split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))

@@ -80,6 +80,8 @@ pub async fn declared_length(State(state): State<AppState>, req: Request, next: 
         crate::reports::upload::MAX_UPLOAD_BYTES
     } else if path.starts_with("/ngsi-ld/") {
         crate::ngsi::MAX_BODY_BYTES
+    } else if path.starts_with("/api/connectors/") && path.ends_with("/upload") {
+        crate::connectors::MAX_FILE_BYTES
     } else {
         state.config.max_body_bytes
     };

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use mapping::{Mapping, Target, TopicRule, Update};
 pub use measure::{MeasureError, Reading};
-pub use records::{RecordMapping, Source, ValueKind};
+pub use records::{ImportConfig, PullConfig, RecordMapping, Source, ValueKind};
 
 /// A device id: 1–64 of `A–Z a–z 0–9 _ - .`, so that it is one MQTT topic level and a URL
 /// path segment as it stands.

@@ -72,7 +72,13 @@ impl RecordMapping {
             return err("entityType", "is not a type name");
         }
         // Every {field} stands for some text: check the rest is a URI.
-        let probe: String = self.id.split('{').enumerate().map(|(i, part)| if i == 0 { part } else { part.split_once('}').map_or("", |(_, rest)| rest) }).collect::<Vec<_>>().join("x");
+        let probe: String = self
+            .id
+            .split('{')
+            .enumerate()
+            .map(|(i, part)| if i == 0 { part } else { part.split_once('}').map_or("", |(_, rest)| rest) })
+            .collect::<Vec<_>>()
+            .join("x");
         if !self.id.contains('{') || !is_absolute_uri(&probe) || self.id.len() > 256 {
             return err("id", "must be a URI template with a {field}, e.g. urn:ngsi-ld:WeatherObserved:{code}");
         }
@@ -150,7 +156,9 @@ fn fill_template(template: &str, record: &Value) -> Result<String, String> {
         out.push_str(&rest[..open]);
         let close = rest[open..].find('}').ok_or("the id template has an unclosed {")? + open;
         let name = &rest[open + 1..close];
-        let value = field(record, name).filter(|v| !is_blank(v)).ok_or_else(|| format!("{name}: missing (needed for the id)"))?;
+        let value = field(record, name)
+            .filter(|v| !is_blank(v))
+            .ok_or_else(|| format!("{name}: missing (needed for the id)"))?;
         let text = match value {
             Value::String(s) => s.trim().to_owned(),
             Value::Number(n) => n.to_string(),
@@ -164,12 +172,14 @@ fn fill_template(template: &str, record: &Value) -> Result<String, String> {
     Ok(out)
 }
 
-/// Text that reads as a number becomes one (files hold numbers as text).
+/// Text that reads as a number becomes one (files hold numbers as text; Vietnamese ones
+/// write the decimal comma: `24,5`).
 fn number_or_text(v: &Value) -> Value {
-    match v {
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()).map_or_else(|| v.clone(), |x| json!(x)),
-        other => other.clone(),
-    }
+    let Value::String(s) = v else { return v.clone() };
+    let s = s.trim();
+    let decimal_comma = s.matches(',').count() == 1 && !s.contains('.');
+    let s = if decimal_comma { s.replace(',', ".") } else { s.to_owned() };
+    s.parse::<f64>().ok().filter(|x| x.is_finite()).map_or_else(|| v.clone(), |x| json!(x))
 }
 
 fn convert(v: &Value, kind: ValueKind) -> Result<Value, String> {
@@ -189,8 +199,12 @@ fn convert(v: &Value, kind: ValueKind) -> Result<Value, String> {
         }),
         ValueKind::Boolean => match v {
             Value::Bool(_) => Ok(v.clone()),
-            Value::String(s) if ["true", "1", "yes", "có"].contains(&s.trim().to_lowercase().as_str()) => Ok(json!(true)),
-            Value::String(s) if ["false", "0", "no", "không"].contains(&s.trim().to_lowercase().as_str()) => Ok(json!(false)),
+            Value::String(s) if ["true", "1", "yes", "có"].contains(&s.trim().to_lowercase().as_str()) => {
+                Ok(json!(true))
+            }
+            Value::String(s) if ["false", "0", "no", "không"].contains(&s.trim().to_lowercase().as_str()) => {
+                Ok(json!(false))
+            }
             Value::Number(n) => Ok(json!(n.as_f64() != Some(0.0))),
             _ => Err(format!("{v} is not true or false")),
         },
@@ -208,5 +222,70 @@ pub fn items<'a>(doc: &'a Value, pointer: Option<&str>) -> Result<Vec<&'a Value>
         Value::Array(a) => Ok(a.iter().collect()),
         Value::Object(_) => Ok(vec![at]),
         _ => Err("the items are neither an array nor an object".into()),
+    }
+}
+
+/// A scheduled pull: a JSON document fetched over HTTP(S), its items mapped onto entities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PullConfig {
+    pub url: String,
+    /// Seconds between two pulls (at least 30).
+    pub every_secs: u64,
+    /// Request headers, e.g. an API key of the other system.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// JSON pointer to the array of items; default the document itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<String>,
+    pub mapping: RecordMapping,
+}
+
+/// File uploads (CSV or XLSX) mapped onto entities; the first row holds the column names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImportConfig {
+    /// The XLSX sheet to read; default the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    pub mapping: RecordMapping,
+}
+
+fn prefixed(r: Result<(), (String, String)>) -> Result<(), (String, String)> {
+    r.map_err(|(f, why)| (format!("mapping.{f}"), why))
+}
+
+impl PullConfig {
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let scheme_ok = self.url.starts_with("http://") || self.url.starts_with("https://");
+        if !scheme_ok || !is_absolute_uri(&self.url) || self.url.len() > 2000 {
+            return Err(("url".into(), "must be an http:// or https:// address".into()));
+        }
+        if !(30..=7 * 86_400).contains(&self.every_secs) {
+            return Err(("everySecs".into(), "must be between 30 seconds and 7 days".into()));
+        }
+        let header_ok = |(k, v): (&String, &String)| {
+            !k.is_empty()
+                && k.len() <= 100
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && v.len() <= 4000
+                && !v.contains(['\r', '\n'])
+        };
+        if self.headers.len() > 20 || !self.headers.iter().all(header_ok) {
+            return Err(("headers".into(), "at most 20 headers with token names and one-line values".into()));
+        }
+        if self.items.as_deref().is_some_and(|p| !p.is_empty() && !p.starts_with('/')) {
+            return Err(("items".into(), "must be a JSON pointer such as /data/stations".into()));
+        }
+        prefixed(self.mapping.validate())
+    }
+}
+
+impl ImportConfig {
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.sheet.as_deref().is_some_and(|s| s.is_empty() || s.len() > 100) {
+            return Err(("sheet".into(), "must be 1 to 100 characters".into()));
+        }
+        prefixed(self.mapping.validate())
     }
 }

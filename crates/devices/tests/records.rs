@@ -21,7 +21,7 @@ fn a_csv_row_of_text_cells_becomes_a_typed_entity() {
         "attributes": {"temperature": {"from": "Nhiệt độ", "unitCode": "CEL"}, "name": {"from": "Tên", "kind": "text"},
                        "raining": {"from": "Mưa", "kind": "boolean"}}}));
     let row = json!({"Mã trạm": "PK 01", "Kinh độ": "108.0", "Vĩ độ": "13.98", "Thời gian": "2026-11-24T08:00:00+07:00",
-                     "Nhiệt độ": " 24.5 ", "Tên": "Trạm Pleiku", "Mưa": "có"});
+                     "Nhiệt độ": " 24,5 ", "Tên": "Trạm Pleiku", "Mưa": "có"});
     let now = Utc.with_ymd_and_hms(2026, 11, 24, 5, 0, 0).unwrap();
     let e = m.entity(&row, now, &Context::core()).unwrap();
     assert_eq!(e.id, "urn:ngsi-ld:WeatherObserved:PK-01");
@@ -40,8 +40,10 @@ fn a_csv_row_of_text_cells_becomes_a_typed_entity() {
 
 #[test]
 fn bad_rows_say_which_field() {
-    let m = mapping(json!({"entityType": "WasteContainer", "id": "urn:ngsi-ld:WasteContainer:{code}", "lon": "x", "lat": "y",
-        "attributes": {"fillingLevel": {"from": "fill", "kind": "number"}}}));
+    let m = mapping(
+        json!({"entityType": "WasteContainer", "id": "urn:ngsi-ld:WasteContainer:{code}", "lon": "x", "lat": "y",
+        "attributes": {"fillingLevel": {"from": "fill", "kind": "number"}}}),
+    );
     let now = Utc::now();
     let ctx = Context::core();
     for (row, field) in [
@@ -73,7 +75,8 @@ fn pulled_documents_give_their_items_by_pointer() {
 #[test]
 fn invalid_mappings_are_refused_by_member() {
     let check = |v: serde_json::Value| serde_json::from_value::<RecordMapping>(v).unwrap().validate().unwrap_err().0;
-    let base = || json!({"entityType": "WeatherObserved", "id": "urn:ngsi-ld:W:{c}", "attributes": {"t": {"from": "t"}}});
+    let base =
+        || json!({"entityType": "WeatherObserved", "id": "urn:ngsi-ld:W:{c}", "attributes": {"t": {"from": "t"}}});
     let mut v = base();
     v["id"] = json!("urn:ngsi-ld:W:fixed");
     assert_eq!(check(v), "id");

@@ -1,7 +1,7 @@
 //! Background work of a running server: the follower of report deadlines, the notice outbox,
 //! the closing of unrated reports, the erasure of old contact details, the sweep of orphaned
-//! files, and the watch over devices (activity recorded, silence reported). Each pass is a
-//! plain function, so tests run one on a manual clock.
+//! files, the watch over devices (activity recorded, silence reported) and the connectors'
+//! pulls. Each pass is a plain function, so tests run one on a manual clock.
 
 use chrono::Duration;
 use haidang_api::AppState;
@@ -117,6 +117,21 @@ pub async fn watch_devices(state: &AppState, silent: &mut HashSet<String>) -> Re
     Ok(fell_silent)
 }
 
+/// Runs the pulls whose time has come, one after the other; returns how many ran.
+pub async fn run_pulls(state: &AppState) -> Result<usize, StoreError> {
+    let due = haidang_api::connectors::pull::due(state).await?;
+    for c in &due {
+        let outcome = haidang_api::connectors::pull::run(state, c).await?;
+        match outcome.error {
+            Some(e) => tracing::warn!(connector = %c.id, error = %e, "pull failed"),
+            None => {
+                tracing::info!(connector = %c.id, written = outcome.written, refused = outcome.refused_count, "pulled")
+            }
+        }
+    }
+    Ok(due.len())
+}
+
 /// Starts the loops; they stop when the returned handles are aborted.
 pub fn spawn(state: AppState, channels: Channels) -> Vec<tokio::task::JoinHandle<()>> {
     let mut jobs = Vec::new();
@@ -138,6 +153,17 @@ pub fn spawn(state: AppState, channels: Channels) -> Vec<tokio::task::JoinHandle
             tick.tick().await;
             if let Err(e) = watch_devices(&s, &mut silent).await {
                 tracing::error!(error = %e, "watching devices failed");
+            }
+        }
+    }));
+    // Pulls in a loop of their own: a slow source must not hold up the devices' watch.
+    let s = state.clone();
+    jobs.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_pulls(&s).await {
+                tracing::error!(error = %e, "running the pulls failed");
             }
         }
     }));

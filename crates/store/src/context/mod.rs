@@ -10,11 +10,13 @@
 //! (types, attribute names, the bounding box of `location`); the exact `q` and geo-query
 //! filters run in Rust on the candidates (the `filter` of [`EntityQuery`]).
 
+mod connectors;
 mod devices;
 mod history;
 mod query;
 mod writer;
 
+pub use connectors::{Connector, ConnectorKind, ConnectorPatch, NewConnector};
 pub use devices::{Device, DeviceActivity, DeviceCredentials, DevicePatch, NewDevice};
 pub use history::{HistoryQuery, HistoryRow, HourlyRow, TimeBound};
 pub use query::{EntityQuery, EntityRow, QueryPage, Visibility};

@@ -1,7 +1,9 @@
-//! Devices over MQTT, end to end: provisioning through the HTTP API, Debian's `mosquitto_pub`
-//! publishing to the embedded broker and — as a bridge — to a real external Mosquitto, the
-//! measure reaching the entity and its history, per-device keys and topic ACLs, health counts,
-//! silence on an injectable clock, and org-unit scope of the registry.
+//! Sources of context data, end to end. Devices over MQTT: provisioning through the HTTP API,
+//! Debian's `mosquitto_pub` publishing to the embedded broker and — as a bridge — to a real
+//! external Mosquitto, the measure reaching the entity and its history, per-device keys and
+//! topic ACLs, health counts, silence on an injectable clock, org-unit scope of the registry.
+//! Connectors: CSV and XLSX uploads mapped onto entities (all rows or none), and scheduled
+//! pulls of JSON from a local HTTP server standing in for another system.
 
 mod common;
 
@@ -416,4 +418,168 @@ async fn an_acknowledged_measure_survives_sigkill_of_the_demo_binary() {
     let out =
         publish(server.mqtt_port(), "wl-ayun-01", &key, "devices/wl-ayun-01/measures", r#"{"waterLevel": 4.8}"#).await;
     assert!(out.status.success());
+}
+
+/// An import connector for weather stations in a CSV/XLSX layout a department would send.
+async fn import_connector(w: &World) {
+    let body = json!({"id": "kttv-import", "name": "Số liệu KTTV", "unit_id": w.unit_id("GL-SNNMT").await, "kind": "import",
+        "config": {"mapping": {"entityType": "WeatherObserved", "id": "urn:ngsi-ld:WeatherObserved:kttv-{Mã trạm}",
+            "lon": "Kinh độ", "lat": "Vĩ độ", "observedAt": "Thời gian",
+            "attributes": {"temperature": {"from": "Nhiệt độ", "unitCode": "CEL", "kind": "number"},
+                           "precipitation": {"from": "Lượng mưa", "unitCode": "MMT", "kind": "number"},
+                           "name": {"from": "Tên trạm", "kind": "text"}}}}});
+    let (s, c) = w.api(reqwest::Method::POST, "/api/connectors", TOKEN, Some(body)).await;
+    assert_eq!(s, 201, "{c}");
+}
+
+async fn upload(w: &World, content_type: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let res = w
+        .http
+        .post(format!("{}/api/connectors/kttv-import/upload", w.url))
+        .bearer_auth(TOKEN)
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_and_xlsx_uploads_become_entities_all_rows_or_none() {
+    let w = world(embedded()).await;
+    import_connector(&w).await;
+    let csv = "Mã trạm;Tên trạm;Kinh độ;Vĩ độ;Thời gian;Nhiệt độ;Lượng mưa\n\
+               PK01;Trạm Pleiku;108,0;13,98;2026-11-24T07:00:00+07:00;21,5;0\n\
+               QN01;Trạm Quy Nhơn;109,22;13,77;2026-11-24T07:00:00+07:00;26,1;12,4\n";
+    let (s, r) = upload(&w, "text/csv", csv.as_bytes().to_vec()).await;
+    assert_eq!((s, r["rows"].as_u64(), r["written"].as_u64()), (201, Some(2), Some(2)), "{r}");
+    let e = w.entity("urn:ngsi-ld:WeatherObserved:kttv-QN01").await;
+    assert_eq!((e["temperature"].as_f64(), e["precipitation"].as_f64()), (Some(26.1), Some(12.4)));
+
+    // A bad row: 422 naming row and column, and nothing of the file is written.
+    let bad = "Mã trạm;Tên trạm;Kinh độ;Vĩ độ;Thời gian;Nhiệt độ;Lượng mưa\n\
+               AK01;Trạm An Khê;108,66;13,95;2026-11-24T08:00:00+07:00;22;0\n\
+               AP01;Trạm Ayun Pa;108,43;13,40;2026-11-24T08:00:00+07:00;nóng;0\n";
+    let (s, p) = upload(&w, "text/csv", bad.as_bytes().to_vec()).await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "rows[3].Nhiệt độ");
+    let (s, _) =
+        w.api(reqwest::Method::GET, "/ngsi-ld/v1/entities/urn:ngsi-ld:WeatherObserved:kttv-AK01", TOKEN, None).await;
+    assert_eq!(s, 404, "the good row of a refused file is not written");
+
+    // The same layout as XLSX, numbers as numbers.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["Mã trạm", "Tên trạm", "Kinh độ", "Vĩ độ", "Thời gian", "Nhiệt độ", "Lượng mưa"].iter().enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, "AK01").unwrap();
+    sheet.write_string(1, 1, "Trạm An Khê").unwrap();
+    sheet.write_number(1, 2, 108.66).unwrap();
+    sheet.write_number(1, 3, 13.95).unwrap();
+    sheet.write_string(1, 4, "2026-11-24T08:00:00+07:00").unwrap();
+    sheet.write_number(1, 5, 22.0).unwrap();
+    sheet.write_number(1, 6, 3.5).unwrap();
+    let xlsx = book.save_to_buffer().unwrap();
+    let ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let (s, r) = upload(&w, ct, xlsx).await;
+    assert_eq!((s, r["written"].as_u64()), (201, Some(1)), "{r}");
+    assert_eq!(w.entity("urn:ngsi-ld:WeatherObserved:kttv-AK01").await["precipitation"], json!(3.5));
+
+    // Health: three runs, one failure, the last one fine.
+    let (_, c) = w.api(reqwest::Method::GET, "/api/connectors/kttv-import", TOKEN, None).await;
+    assert_eq!((c["runs"].as_i64(), c["failures"].as_i64(), c["items"].as_i64()), (Some(3), Some(1), Some(1)), "{c}");
+    assert!(c["last_error"].is_null());
+    // Not a spreadsheet: 415; a commune officer cannot upload or see it.
+    assert_eq!(upload(&w, "image/png", b"\x89PNG....".to_vec()).await.0, 415);
+    let commune = commune_token(&w, QUY_NHON).await;
+    assert_eq!(w.api(reqwest::Method::GET, "/api/connectors/kttv-import", &commune, None).await.0, 404);
+    w.stop().await;
+}
+
+/// A local HTTP server answering every request with `body`, counting requests and recording
+/// their headers: another system's API, as far as a pull can tell.
+async fn json_server(body: String) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/quan-trac", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 8192];
+            let n = sock.read(&mut buf).await.unwrap_or(0);
+            log.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(body.as_bytes()).await;
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_pulls_fetch_map_and_report_health() {
+    let w = world(embedded()).await;
+    let doc = json!({"ok": true, "data": {"tram": [
+        {"ma": "BH-01", "ten": "Hồ Biển Hồ", "vitri": {"x": 108.04, "y": 14.05}, "pH": 7.4, "do": 6.8, "luc": "2026-11-24T08:00:00+07:00"},
+        {"ma": "HT-01", "ten": "Sông Hà Thanh", "vitri": {"x": 109.14, "y": 13.70}, "pH": 6.1, "do": 3.2, "luc": "2026-11-24T08:00:00+07:00"},
+        {"ten": "thiếu mã"}
+    ]}});
+    let (url, seen) = json_server(doc.to_string()).await;
+    let config = json!({"url": url, "everySecs": 300, "headers": {"X-Api-Key": "bi-mat"}, "items": "/data/tram",
+        "mapping": {"entityType": "WaterQualityObserved", "id": "urn:ngsi-ld:WaterQualityObserved:{ma}",
+            "lon": "/vitri/x", "lat": "/vitri/y", "observedAt": "luc",
+            "attributes": {"pH": {"from": "pH"}, "O2": {"from": "do", "unitCode": "M1"}, "name": {"from": "ten"}}}});
+    let body = json!({"id": "stnmt-wq", "name": "Quan trắc nước Sở NN&MT", "unit_id": w.unit_id("GL-SNNMT").await,
+                      "kind": "pull", "config": config});
+    let (s, c) = w.api(reqwest::Method::POST, "/api/connectors", TOKEN, Some(body)).await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["config"]["headers"]["X-Api-Key"], "••••", "keys are not shown back");
+
+    // Due now (never run): the scheduler's pass pulls it; not again before everySecs.
+    assert_eq!(haidang::jobs::run_pulls(&w.state).await.unwrap(), 1);
+    assert_eq!(haidang::jobs::run_pulls(&w.state).await.unwrap(), 0);
+    assert!(seen.lock().unwrap()[0].to_lowercase().contains("x-api-key: bi-mat"));
+    let e = w.entity("urn:ngsi-ld:WaterQualityObserved:HT-01").await;
+    assert_eq!((e["pH"].as_f64(), e["O2"].as_f64()), (Some(6.1), Some(3.2)));
+    let (_, c) = w.api(reqwest::Method::GET, "/api/connectors/stnmt-wq", TOKEN, None).await;
+    assert_eq!((c["runs"].as_i64(), c["items"].as_i64(), c["failures"].as_i64()), (Some(1), Some(2), Some(0)), "{c}");
+    w.clock.advance(chrono::Duration::seconds(301));
+    assert_eq!(haidang::jobs::run_pulls(&w.state).await.unwrap(), 1);
+
+    // Run now, by hand: the outcome says what was refused.
+    let (s, r) = w.api(reqwest::Method::POST, "/api/connectors/stnmt-wq/run", TOKEN, None).await;
+    assert_eq!((s, r["written"].as_u64(), r["refused_count"].as_u64()), (200, Some(2), Some(1)), "{r}");
+    assert!(r["refused"][0].as_str().unwrap().contains("ma"), "{r}");
+
+    // A source that is down: recorded as a failure with the reason.
+    let bad = json!({"config": {"url": "http://127.0.0.1:9/none", "everySecs": 60,
+        "mapping": {"entityType": "WaterQualityObserved", "id": "urn:x:{a}", "attributes": {"pH": {"from": "pH"}}}}});
+    let (s, _) = w.api(reqwest::Method::PATCH, "/api/connectors/stnmt-wq", TOKEN, Some(bad)).await;
+    assert_eq!(s, 200);
+    let (_, r) = w.api(reqwest::Method::POST, "/api/connectors/stnmt-wq/run", TOKEN, None).await;
+    assert!(r["error"].as_str().unwrap().contains("127.0.0.1:9"), "{r}");
+    let (_, c) = w.api(reqwest::Method::GET, "/api/connectors/stnmt-wq", TOKEN, None).await;
+    assert_eq!(c["failures"], 1);
+    assert!(c["last_error"].as_str().is_some());
+    // Bad configurations are refused by member.
+    let (s, p) = w
+        .api(
+            reqwest::Method::PATCH,
+            "/api/connectors/stnmt-wq",
+            TOKEN,
+            Some(json!({"config": {"url": "ftp://x", "everySecs": 5,
+            "mapping": {"entityType": "W", "id": "urn:x:{a}", "attributes": {"a": {"from": "a"}}}}})),
+        )
+        .await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("config.url")), "{p}");
+    w.stop().await;
 }
