@@ -86,9 +86,7 @@ impl TemporalQuery {
                 "before" => Ok(TimeRel::Before),
                 "after" => Ok(TimeRel::After),
                 "between" => Ok(TimeRel::Between),
-                other => Err(NgsiError::bad_data(format!(
-                    "timerel must be before, after or between, not {other:?}"
-                ))),
+                other => Err(NgsiError::bad_data(format!("timerel must be before, after or between, not {other:?}"))),
             })
             .transpose()?;
         let time = |name: &str, v: Option<&str>| {
@@ -261,16 +259,8 @@ pub enum AggrMethod {
 }
 
 impl AggrMethod {
-    pub const ALL: [AggrMethod; 8] = [
-        Self::TotalCount,
-        Self::DistinctCount,
-        Self::Sum,
-        Self::Avg,
-        Self::Min,
-        Self::Max,
-        Self::Stddev,
-        Self::Sumsq,
-    ];
+    pub const ALL: [AggrMethod; 8] =
+        [Self::TotalCount, Self::DistinctCount, Self::Sum, Self::Avg, Self::Min, Self::Max, Self::Stddev, Self::Sumsq];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -441,8 +431,8 @@ impl Aggregator {
             ((t - self.origin).num_milliseconds() / self.period.millis.max(1)) as u32
         } else {
             // An estimate by calendar months, corrected below.
-            let months = (t.year() as i64 - self.origin.year() as i64) * 12 + t.month0() as i64
-                - self.origin.month0() as i64;
+            let months =
+                (t.year() as i64 - self.origin.year() as i64) * 12 + t.month0() as i64 - self.origin.month0() as i64;
             (months / self.period.months as i64).max(0) as u32
         };
         while k > 0 && self.period.times_after(self.origin, k).is_none_or(|s| s > t) {
@@ -593,12 +583,8 @@ pub fn render_temporal(entity: &Entity, series: &[Series], ctx: &Context, opts: 
             }
             rendered.push(Value::Object(obj));
         } else {
-            let render_opts = RenderOptions {
-                format: opts.format,
-                sys_attrs: opts.sys_attrs,
-                attrs: None,
-                lang: opts.lang.clone(),
-            };
+            let render_opts =
+                RenderOptions { format: opts.format, sys_attrs: opts.sys_attrs, attrs: None, lang: opts.lang.clone() };
             for (seq, a) in &s.instances {
                 let mut v = a.render_instance(&key, ctx, &render_opts);
                 if let Value::Object(m) = &mut v {

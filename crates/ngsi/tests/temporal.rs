@@ -34,8 +34,9 @@ fn bad(r: Result<impl std::fmt::Debug, haidang_ngsi::NgsiError>) {
 
 #[test]
 fn clause_4_11_temporal_query_parameters() {
-    let q = TemporalQuery::parse(Some("between"), Some("2020-08-01T12:00:00Z"), Some("2020-08-02T00:00:00Z"), None, None)
-        .unwrap();
+    let q =
+        TemporalQuery::parse(Some("between"), Some("2020-08-01T12:00:00Z"), Some("2020-08-02T00:00:00Z"), None, None)
+            .unwrap();
     assert_eq!(q.interval(), (Some(t("2020-08-01T12:00:00Z")), Some(t("2020-08-02T00:00:00Z"))));
     assert_eq!(q.timeproperty, TimeProperty::ObservedAt);
     let q = TemporalQuery::parse(Some("before"), Some("2020-08-01T12:00:00Z"), None, Some("modifiedAt"), Some("3"))
@@ -67,10 +68,10 @@ fn iso_8601_durations() {
     assert_eq!(IsoDuration::parse("P1D").unwrap().millis, 86_400_000);
     assert_eq!(IsoDuration::parse("P1W").unwrap().millis, 7 * 86_400_000);
     assert_eq!(IsoDuration::parse("P1Y2M").unwrap().months, 14);
-    assert_eq!(IsoDuration::parse("P3Y6M4DT12H30M5.5S").unwrap(), IsoDuration {
-        months: 42,
-        millis: 4 * 86_400_000 + 12 * 3_600_000 + 30 * 60_000 + 5_500
-    });
+    assert_eq!(
+        IsoDuration::parse("P3Y6M4DT12H30M5.5S").unwrap(),
+        IsoDuration { months: 42, millis: 4 * 86_400_000 + 12 * 3_600_000 + 30 * 60_000 + 5_500 }
+    );
     assert!(IsoDuration::parse("PT0S").unwrap().is_zero());
     for wrong in ["", "P", "PT", "1H", "PT1", "P1H", "PT1D", "PH", "P1M1Y", "P1.5D", "PT1H1H", "P-1D"] {
         bad(IsoDuration::parse(wrong));
@@ -99,7 +100,11 @@ fn fuel() -> Vec<(DateTime<Utc>, Value)> {
     ]
 }
 
-fn aggregate(samples: &[(DateTime<Utc>, Value)], period: &str, methods: &[AggrMethod]) -> Vec<(AggrMethod, AggrValues)> {
+fn aggregate(
+    samples: &[(DateTime<Utc>, Value)],
+    period: &str,
+    methods: &[AggrMethod],
+) -> Vec<(AggrMethod, AggrValues)> {
     let mut agg = Aggregator::new(IsoDuration::parse(period).unwrap(), samples[0].0, None);
     for (at, value) in samples {
         agg.add(&Sample::Value { at: *at, value });
@@ -110,11 +115,14 @@ fn aggregate(samples: &[(DateTime<Utc>, Value)], period: &str, methods: &[AggrMe
 #[test]
 fn clause_4_5_19_periods_start_at_the_origin_and_empty_ones_are_left_out() {
     let avg = aggregate(&fuel(), "PT1H", &[AggrMethod::Avg]);
-    assert_eq!(avg[0].1, vec![
-        (json!(67.0), t("2020-08-01T12:03:00Z"), t("2020-08-01T13:03:00Z")),
-        (json!(53.0), t("2020-08-01T13:03:00Z"), t("2020-08-01T14:03:00Z")),
-        (json!(40.0), t("2020-08-01T14:03:00Z"), t("2020-08-01T15:03:00Z")),
-    ]);
+    assert_eq!(
+        avg[0].1,
+        vec![
+            (json!(67.0), t("2020-08-01T12:03:00Z"), t("2020-08-01T13:03:00Z")),
+            (json!(53.0), t("2020-08-01T13:03:00Z"), t("2020-08-01T14:03:00Z")),
+            (json!(40.0), t("2020-08-01T14:03:00Z"), t("2020-08-01T15:03:00Z")),
+        ]
+    );
     let speed = vec![
         (t("2020-08-01T12:03:00Z"), json!(120)),
         (t("2020-08-01T12:05:00Z"), json!(80)),
@@ -140,14 +148,7 @@ fn clause_4_5_19_periods_start_at_the_origin_and_empty_ones_are_left_out() {
 fn folded_hours_count_as_their_instances() {
     let origin = t("2020-08-01T00:00:00Z");
     let mut agg = Aggregator::new(IsoDuration::parse("P1D").unwrap(), origin, None);
-    agg.add(&Sample::Folded {
-        at: t("2020-08-01T10:00:00Z"),
-        n: 4,
-        sum: 10.0,
-        sumsq: Some(30.0),
-        min: 1.0,
-        max: 4.0,
-    });
+    agg.add(&Sample::Folded { at: t("2020-08-01T10:00:00Z"), n: 4, sum: 10.0, sumsq: Some(30.0), min: 1.0, max: 4.0 });
     let v = json!(5);
     agg.add(&Sample::Value { at: t("2020-08-01T23:00:00Z"), value: &v });
     let r = agg.finish(&[AggrMethod::TotalCount, AggrMethod::Avg, AggrMethod::Max, AggrMethod::DistinctCount]);
@@ -168,11 +169,14 @@ fn calendar_periods_follow_the_calendar() {
     ];
     let r = aggregate(&samples, "P1M", &[AggrMethod::Sum]);
     let periods: Vec<_> = r[0].1.iter().map(|(v, s, _)| (v.clone(), *s)).collect();
-    assert_eq!(periods, vec![
-        (json!(3.0), t("2020-01-31T00:00:00Z")),
-        (json!(3.0), t("2020-02-29T00:00:00Z")),
-        (json!(4.0), t("2021-02-28T00:00:00Z")),
-    ]);
+    assert_eq!(
+        periods,
+        vec![
+            (json!(3.0), t("2020-01-31T00:00:00Z")),
+            (json!(3.0), t("2020-02-29T00:00:00Z")),
+            (json!(4.0), t("2021-02-28T00:00:00Z")),
+        ]
+    );
 }
 
 fn vehicle() -> Entity {
@@ -195,7 +199,11 @@ fn series() -> Vec<Series> {
     vec![Series {
         attr: format!("{TS}fuelLevel"),
         dataset_id: None,
-        instances: fuel().into_iter().enumerate().map(|(i, (at, v))| (i as i64 + 1, instance(v, &at.to_rfc3339()))).collect(),
+        instances: fuel()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (at, v))| (i as i64 + 1, instance(v, &at.to_rfc3339())))
+            .collect(),
     }]
 }
 
@@ -225,10 +233,13 @@ fn clause_4_5_7_normalized_temporal_representation() {
 fn clause_4_5_9_simplified_temporal_representation() {
     let opts = TemporalRender { format: Format::KeyValues, ..Default::default() };
     let v = render_temporal(&vehicle(), &series(), &ctx(), &opts);
-    assert_eq!(v["fuelLevel"], json!({
-        "type": "Property",
-        "values": [[67.0, "2020-08-01T12:03:00Z"], [53.0, "2020-08-01T13:05:00Z"], [40.0, "2020-08-01T14:07:00Z"]],
-    }));
+    assert_eq!(
+        v["fuelLevel"],
+        json!({
+            "type": "Property",
+            "values": [[67.0, "2020-08-01T12:03:00Z"], [53.0, "2020-08-01T13:05:00Z"], [40.0, "2020-08-01T14:07:00Z"]],
+        })
+    );
     let mut rel = series();
     rel[0].attr = format!("{TS}speed");
     rel[0].dataset_id = Some("urn:ds:1".into());

@@ -7,9 +7,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use haidang_core::{Clock, ManualClock, OrgUnitId, OrgUnitType};
 use haidang_ngsi::temporal::{AggrMethod, Aggregation};
 use haidang_ngsi::{AttrKind, Attribute, Entity};
-use haidang_store::context::{
-    HistoryQuery, TimeBound, TimeColumn, TypePolicy, WriteAccess, WriteOp, WritePolicy,
-};
+use haidang_store::context::{HistoryQuery, TimeBound, TimeColumn, TypePolicy, WriteAccess, WriteOp, WritePolicy};
 use haidang_store::{AuditCtx, Contact, NewOrgUnit, Store};
 use serde_json::{Value, json};
 
@@ -44,18 +42,21 @@ async fn fixture() -> Fixture {
     let clock = ManualClock::new(t0());
     let store = Store::open(dir.path(), Arc::new(clock.clone())).await.unwrap();
     let unit = store
-        .create_org_unit(&AuditCtx::system("test"), NewOrgUnit {
-            code: "P".into(),
-            name: "Province".into(),
-            short_name: None,
-            unit_type: OrgUnitType::Province,
-            parent_id: None,
-            lat: None,
-            lon: None,
-            area_km2: None,
-            demo_code: false,
-            contact: Contact::default(),
-        })
+        .create_org_unit(
+            &AuditCtx::system("test"),
+            NewOrgUnit {
+                code: "P".into(),
+                name: "Province".into(),
+                short_name: None,
+                unit_type: OrgUnitType::Province,
+                parent_id: None,
+                lat: None,
+                lon: None,
+                area_km2: None,
+                demo_code: false,
+                contact: Contact::default(),
+            },
+        )
         .await
         .unwrap();
     let access = Arc::new(WriteAccess { unit: unit.id, scope: None, types: None });
@@ -145,9 +146,7 @@ async fn instances_come_back_as_written_within_bounds_last_n_and_limit() {
         limit,
     };
     let between = TimeBound { start: Some(t0() + Duration::minutes(20)), end: Some(t0() + Duration::minutes(50)) };
-    let temps = |r: Vec<haidang_store::context::HistorySeries>| {
-        r.into_iter().find(|s| s.series.attr == TEMP).unwrap()
-    };
+    let temps = |r: Vec<haidang_store::context::HistorySeries>| r.into_iter().find(|s| s.series.attr == TEMP).unwrap();
     let r = temps(f.store.context_history(&q(between, None, 100)).await.unwrap());
     assert_eq!(values(&r), vec![json!(2.0), json!(3.0), json!(4.0)], "[start, end)");
     let r = temps(f.store.context_history(&q(TimeBound::default(), Some(3), 100)).await.unwrap());
@@ -169,7 +168,8 @@ async fn instances_come_back_as_written_within_bounds_last_n_and_limit() {
     let r = f.store.context_history(&recorded).await.unwrap();
     assert_eq!(values(&r[0]), vec![json!(9.0)]);
     // Unknown attributes have no series.
-    let none = HistoryQuery { attrs: Some(&["https://example.org/nothing".to_owned()]), ..q(TimeBound::default(), None, 9) };
+    let none =
+        HistoryQuery { attrs: Some(&["https://example.org/nothing".to_owned()]), ..q(TimeBound::default(), None, 9) };
     assert!(f.store.context_history(&none).await.unwrap().is_empty());
 }
 
@@ -178,10 +178,13 @@ async fn an_attribute_written_twice_in_one_group_records_each_instance_once() {
     let f = fixture().await;
     let id = "urn:ngsi-ld:Sensor:b";
     f.write(vec![WriteOp::Create {
-        entity: entity(id, vec![
-            (TEMP, prop(json!(1), Some(t0()), Some("urn:ds:a"))),
-            (TEMP, prop(json!(2), Some(t0()), Some("urn:ds:b"))),
-        ]),
+        entity: entity(
+            id,
+            vec![
+                (TEMP, prop(json!(1), Some(t0()), Some("urn:ds:a"))),
+                (TEMP, prop(json!(2), Some(t0()), Some("urn:ds:b"))),
+            ],
+        ),
     }])
     .await;
     f.clock.advance(Duration::minutes(1));
@@ -195,10 +198,13 @@ async fn an_attribute_written_twice_in_one_group_records_each_instance_once() {
     let all = f.store.context_history(&HistoryQuery { entity: pk, limit: 100, ..Default::default() }).await.unwrap();
     let by_dataset: Vec<(Option<String>, Vec<Value>)> =
         all.iter().map(|s| (s.series.dataset_id.clone(), values(s))).collect();
-    assert_eq!(by_dataset, vec![
-        (Some("urn:ds:a".into()), vec![json!(1.0), json!(3.0)]),
-        (Some("urn:ds:b".into()), vec![json!(2.0), json!(4.0)]),
-    ]);
+    assert_eq!(
+        by_dataset,
+        vec![
+            (Some("urn:ds:a".into()), vec![json!(1.0), json!(3.0)]),
+            (Some("urn:ds:b".into()), vec![json!(2.0), json!(4.0)]),
+        ]
+    );
 }
 
 fn agg(methods: &str, period: &str) -> Aggregation {
@@ -295,7 +301,10 @@ async fn probe_one_million_rows() {
     let pk = f.pk(id).await;
     let attrs = [TEMP.to_owned()];
     let q = HistoryQuery { entity: pk, attrs: Some(&attrs), limit: 1000, ..Default::default() };
-    let window = |hours: i64| TimeBound { start: Some(t0() + Duration::hours(100)), end: Some(t0() + Duration::hours(100 + hours)) };
+    let window = |hours: i64| TimeBound {
+        start: Some(t0() + Duration::hours(100)),
+        end: Some(t0() + Duration::hours(100 + hours)),
+    };
     for (what, query) in [
         ("first 1000 instances", q.clone()),
         ("lastN=1000", HistoryQuery { last_n: Some(1000), ..q.clone() }),

@@ -29,8 +29,8 @@ use haidang_ngsi::temporal::{
 };
 use haidang_ngsi::{Context, Entity, ErrorKind, NgsiError};
 use haidang_store::context::{
-    EntityRow, HistoryQuery, HistorySeries, OpOutcome, TimeBound, TimeColumn, Visibility, WriteAccess, WritePolicy,
-    WriteOp,
+    EntityRow, HistoryQuery, HistorySeries, OpOutcome, TimeBound, TimeColumn, Visibility, WriteAccess, WriteOp,
+    WritePolicy,
 };
 use serde_json::Value;
 
@@ -76,15 +76,15 @@ impl Ask {
         };
         if query.timeproperty == TimeProperty::DeletedAt {
             // Deleted instances are not kept: nothing to bound by their deletion time.
-            return Err(NgsiError::new(ErrorKind::OperationNotSupported, "timeproperty=deletedAt is not supported")
-                .into());
+            return Err(
+                NgsiError::new(ErrorKind::OperationNotSupported, "timeproperty=deletedAt is not supported").into()
+            );
         }
         let sys_attrs = has("sysAttrs");
         let view = match format {
-            "aggregatedValues" => View::Aggregated(Aggregation::parse(
-                params.get("aggrMethods"),
-                params.get("aggrPeriodDuration"),
-            )?),
+            "aggregatedValues" => {
+                View::Aggregated(Aggregation::parse(params.get("aggrMethods"), params.get("aggrPeriodDuration"))?)
+            }
             f => View::Instances(TemporalRender {
                 format: match f {
                     "temporalValues" | "simplified" => Format::KeyValues,
@@ -163,7 +163,13 @@ fn cut_of(all: &[&[HistorySeries]], ask: &Ask) -> Option<Cut> {
         let times: Vec<DateTime<Utc>> = s.series.instances.iter().filter_map(|(_, a)| tp.of(a)).collect();
         let (Some(&first), Some(&last)) = (times.first(), times.last()) else { continue };
         outer = Some(match (outer, newest_first) {
-            (None, _) => if newest_first { last } else { first },
+            (None, _) => {
+                if newest_first {
+                    last
+                } else {
+                    first
+                }
+            }
             (Some(o), false) => o.min(first),
             (Some(o), true) => o.max(last),
         });
@@ -183,19 +189,14 @@ fn cut_of(all: &[&[HistorySeries]], ask: &Ask) -> Option<Cut> {
 
 fn apply_cut(series: &mut [HistorySeries], cut: Cut, tp: TimeProperty) {
     for s in series {
-        s.series.instances.retain(|(_, a)| {
-            tp.of(a).is_none_or(|t| if cut.newest_first { t >= cut.to } else { t <= cut.to })
-        });
+        s.series
+            .instances
+            .retain(|(_, a)| tp.of(a).is_none_or(|t| if cut.newest_first { t >= cut.to } else { t <= cut.to }));
     }
 }
 
 /// Renders the evolutions of `rows` (same order), cutting them to one range if needed.
-fn render_all(
-    rows: &[&Entity],
-    mut evolutions: Vec<Evolution>,
-    ctx: &Context,
-    ask: &Ask,
-) -> (Vec<Value>, Option<Cut>) {
+fn render_all(rows: &[&Entity], mut evolutions: Vec<Evolution>, ctx: &Context, ask: &Ask) -> (Vec<Value>, Option<Cut>) {
     let instances: Vec<&[HistorySeries]> = evolutions
         .iter()
         .filter_map(|e| match e {
@@ -221,7 +222,14 @@ fn render_all(
     (out, cut)
 }
 
-fn answer(state: &AppState, headers: &HeaderMap, body: Value, ctx: &Context, cut: Option<Cut>, ask: &Ask) -> NgsiResult {
+fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Value,
+    ctx: &Context,
+    cut: Option<Cut>,
+    ask: &Ask,
+) -> NgsiResult {
     let want = accept(headers, false)?;
     let status = if cut.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
     let mut res = respond(state, status, body, ctx, want);
@@ -354,7 +362,9 @@ fn layered_ops(value: &Value, ctx: &Context, url_id: Option<&str>, create: bool)
         let mut fragment = Entity::parse(layer, ctx, kind)?;
         if let Some(url_id) = url_id {
             if !fragment.id.is_empty() && fragment.id != url_id {
-                return Err(NgsiError::bad_data(format!("the body is about {}, the URL about {url_id}", fragment.id)).into());
+                return Err(
+                    NgsiError::bad_data(format!("the body is about {}, the URL about {url_id}", fragment.id)).into()
+                );
             }
             fragment.id = url_id.to_owned();
         } else if n == 0 {
@@ -470,9 +480,10 @@ pub async fn delete_attribute(
     let (pk, entity) = writable(&state, &caller, &tenant, &id).await?;
     let dataset = if delete_all { None } else { Some(dataset_id.as_deref()) };
     let deleted = state.store.delete_context_history(pk, &name, dataset).await?;
-    let current = entity.attrs.get(&name).is_some_and(|i| {
-        delete_all || i.iter().any(|a| a.dataset_id.as_deref() == dataset_id.as_deref())
-    });
+    let current = entity
+        .attrs
+        .get(&name)
+        .is_some_and(|i| delete_all || i.iter().any(|a| a.dataset_id.as_deref() == dataset_id.as_deref()));
     if current {
         let access = caller.write_access(&state)?;
         write_one(&state, &tenant, access, WriteOp::DeleteAttribute { id, name, dataset_id, delete_all }).await?;

@@ -29,7 +29,11 @@ async fn json_of(res: Response) -> Value {
 }
 
 fn values(attr: &Value) -> Vec<f64> {
-    attr.as_array().unwrap_or_else(|| panic!("not an array: {attr}")).iter().map(|i| i["value"].as_f64().unwrap()).collect()
+    attr.as_array()
+        .unwrap_or_else(|| panic!("not an array: {attr}"))
+        .iter()
+        .map(|i| i["value"].as_f64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -66,12 +70,14 @@ async fn temporal_entity_is_created_then_read_with_every_timerel_and_last_n() {
 
     let at = |q: &str| format!("/temporal/entities/{id}?attrs=pm25&{q}");
     let pm = |v: Value| values(&v["pm25"]);
-    assert_eq!(pm(json_of(get(&admin(), &at("timerel=before&timeAt=2026-11-24T09:30:00Z")).await).await), vec![
-        10.0, 12.0
-    ]);
-    assert_eq!(pm(json_of(get(&admin(), &at("timerel=after&timeAt=2026-11-24T09:30:00Z")).await).await), vec![
-        14.0, 20.0
-    ]);
+    assert_eq!(
+        pm(json_of(get(&admin(), &at("timerel=before&timeAt=2026-11-24T09:30:00Z")).await).await),
+        vec![10.0, 12.0]
+    );
+    assert_eq!(
+        pm(json_of(get(&admin(), &at("timerel=after&timeAt=2026-11-24T09:30:00Z")).await).await),
+        vec![14.0, 20.0]
+    );
     let between = at("timerel=between&timeAt=2026-11-24T08:30:00Z&endTimeAt=2026-11-24T10:30:00Z");
     let v = json_of(get(&admin(), &between).await).await;
     assert_eq!(pm(v.clone()), vec![12.0, 14.0]);
@@ -95,26 +101,38 @@ async fn temporal_entity_is_created_then_read_with_every_timerel_and_last_n() {
     assert_eq!(res.headers()["content-type"], "application/ld+json");
     assert!(json_of(res).await["@context"].to_string().contains(CORE));
 
-    ngsi_problem(get(&admin(), &format!("/temporal/entities/{id}?attrs=nothingLikeThis")).await, 404, "ResourceNotFound")
-        .await;
+    ngsi_problem(
+        get(&admin(), &format!("/temporal/entities/{id}?attrs=nothingLikeThis")).await,
+        404,
+        "ResourceNotFound",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn aggregated_values_per_hour_and_per_day() {
     let id = uid("AirQualityObserved");
     let samples = [(10.0, "08:00"), (20.0, "08:30"), (30.0, "09:10"), (50.0, "11:00")];
-    let res = post_json(&admin(), "/temporal/entities", &temporal(&id, "AirQualityObserved", centre("21583").await, &samples)).await;
+    let res = post_json(
+        &admin(),
+        "/temporal/entities",
+        &temporal(&id, "AirQualityObserved", centre("21583").await, &samples),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let path = |q: &str| format!("/temporal/entities/{id}?attrs=pm25&options=aggregatedValues&{q}");
     let v = json_of(get(&admin(), &path("aggrMethods=avg,min,max,sum,totalCount&aggrPeriodDuration=PT1H")).await).await;
     let pm = &v["pm25"];
     assert_eq!(pm["type"], "Property");
     // Periods start at the first instance; empty hours are left out.
-    assert_eq!(pm["avg"], json!([
-        [15.0, "2026-11-24T08:00:00Z", "2026-11-24T09:00:00Z"],
-        [30.0, "2026-11-24T09:00:00Z", "2026-11-24T10:00:00Z"],
-        [50.0, "2026-11-24T11:00:00Z", "2026-11-24T12:00:00Z"],
-    ]));
+    assert_eq!(
+        pm["avg"],
+        json!([
+            [15.0, "2026-11-24T08:00:00Z", "2026-11-24T09:00:00Z"],
+            [30.0, "2026-11-24T09:00:00Z", "2026-11-24T10:00:00Z"],
+            [50.0, "2026-11-24T11:00:00Z", "2026-11-24T12:00:00Z"],
+        ])
+    );
     assert_eq!(pm["min"][0][0], 10.0);
     assert_eq!(pm["max"][0][0], 20.0);
     assert_eq!(pm["sum"][0][0], 30.0);
@@ -124,8 +142,11 @@ async fn aggregated_values_per_hour_and_per_day() {
     assert_eq!(day["pm25"]["totalCount"][0][0], 4);
     // From timeAt, periods start there; the whole interval when no duration is given.
     let whole = json_of(
-        get(&admin(), &path("aggrMethods=max&timerel=between&timeAt=2026-11-24T08:15:00Z&endTimeAt=2026-11-24T10:00:00Z"))
-            .await,
+        get(
+            &admin(),
+            &path("aggrMethods=max&timerel=between&timeAt=2026-11-24T08:15:00Z&endTimeAt=2026-11-24T10:00:00Z"),
+        )
+        .await,
     )
     .await;
     assert_eq!(whole["pm25"]["max"], json!([[30.0, "2026-11-24T08:15:00Z", "2026-11-24T10:00:00Z"]]));
@@ -152,11 +173,17 @@ async fn query_by_type_over_several_entities_get_and_post() {
     assert_eq!(values(&by_id(&a)["pm25"]), vec![2.0, 3.0]);
     assert_eq!(values(&by_id(&b)["pm25"]), vec![101.0, 102.0]);
     // q selects on the current state; limit pages the entities.
-    let only_b: Vec<Value> = json_of(get(&admin(), &format!("/temporal/entities?type={ty}&q=pm25>50")).await).await
-        .as_array().unwrap().clone();
+    let only_b: Vec<Value> = json_of(get(&admin(), &format!("/temporal/entities?type={ty}&q=pm25>50")).await)
+        .await
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(only_b.iter().map(|e| e["id"].as_str().unwrap()).collect::<Vec<_>>(), vec![b.as_str()]);
-    let one: Vec<Value> = json_of(get(&admin(), &format!("/temporal/entities?type={ty}&limit=1")).await).await
-        .as_array().unwrap().clone();
+    let one: Vec<Value> = json_of(get(&admin(), &format!("/temporal/entities?type={ty}&limit=1")).await)
+        .await
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(one.len(), 1);
 
     let body = json!({
@@ -223,14 +250,19 @@ async fn scope_a_commune_sees_its_own_history_and_anyone_sees_open_types() {
     ngsi_problem(get(&b, &format!("/temporal/entities/{id}")).await, 404, "ResourceNotFound").await;
     let seen: Value = json_of(get(&b, &format!("/temporal/entities?type={ty}")).await).await;
     assert_eq!(seen, json!([]));
-    ngsi_problem(b.delete(url(&format!("/temporal/entities/{id}"))).send().await.unwrap(), 404, "ResourceNotFound").await;
+    ngsi_problem(b.delete(url(&format!("/temporal/entities/{id}"))).send().await.unwrap(), 404, "ResourceNotFound")
+        .await;
 
     // Anonymous: nothing until the type is opened.
     let anon = reqwest::Client::new();
     ngsi_problem(get(&anon, &format!("/temporal/entities/{id}")).await, 404, "ResourceNotFound").await;
     let admin_session = login("admin").await;
     let res = admin_session
-        .send(reqwest::Method::PUT, "/api/context/type-policies", Some(json!({"type": ty, "open": true, "raw_days": 30, "hourly_days": 365})))
+        .send(
+            reqwest::Method::PUT,
+            "/api/context/type-policies",
+            Some(json!({"type": ty, "open": true, "raw_days": 30, "hourly_days": 365})),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let policy: Value = res.json().await.unwrap();
@@ -245,10 +277,15 @@ async fn scope_a_commune_sees_its_own_history_and_anyone_sees_open_types() {
 
     // Policies are checked and need devices.admin.
     let bad = admin_session
-        .send(reqwest::Method::PUT, "/api/context/type-policies", Some(json!({"type": ty, "open": true, "raw_days": 30, "hourly_days": 7})))
+        .send(
+            reqwest::Method::PUT,
+            "/api/context/type-policies",
+            Some(json!({"type": ty, "open": true, "raw_days": 30, "hourly_days": 7})),
+        )
         .await;
     assert_eq!(bad.status(), 422);
-    let res = a.put(format!("{}/api/context/type-policies", crate::support::servers().demo))
+    let res = a
+        .put(format!("{}/api/context/type-policies", crate::support::servers().demo))
         .json(&json!({"type": ty, "open": false, "raw_days": null, "hourly_days": null}))
         .send()
         .await
@@ -277,7 +314,14 @@ async fn more_instances_than_an_answer_holds_come_in_ranges() {
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["pm25"]["values"].as_array().unwrap().len(), 1000);
     // The rest, from where the range ended.
-    let rest = json_of(get(&admin(), &format!("/temporal/entities/{id}?options=temporalValues&timerel=after&timeAt=2026-11-24T16:40:00Z")).await).await;
+    let rest = json_of(
+        get(
+            &admin(),
+            &format!("/temporal/entities/{id}?options=temporalValues&timerel=after&timeAt=2026-11-24T16:40:00Z"),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(rest["pm25"]["values"].as_array().unwrap().len(), 100);
     // lastN above the cap: the newest 1000, the range going backwards.
     let res = get(&admin(), &format!("/temporal/entities/{id}?options=temporalValues&lastN=1050")).await;
@@ -290,7 +334,8 @@ async fn more_instances_than_an_answer_holds_come_in_ranges() {
 #[tokio::test]
 async fn instances_attributes_and_whole_temporal_entities_are_deleted() {
     let id = uid("AirQualityObserved");
-    let body = temporal(&id, "AirQualityObserved", centre("21583").await, &[(1.0, "08:00"), (2.0, "09:00"), (3.0, "10:00")]);
+    let body =
+        temporal(&id, "AirQualityObserved", centre("21583").await, &[(1.0, "08:00"), (2.0, "09:00"), (3.0, "10:00")]);
     assert_eq!(post_json(&admin(), "/temporal/entities", &body).await.status(), 201);
     // More instances through the attrs resource.
     let more = json!({"pm25": [{"type": "Property", "value": 4.0, "observedAt": "2026-11-24T11:00:00Z"}]});

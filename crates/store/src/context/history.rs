@@ -109,7 +109,11 @@ impl Store {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT observed_at, seq, modified_at, value, doc, has_observed FROM ctx_history WHERE entity = ",
             );
-            q.push_bind(query.entity).push(" AND attr = ").push_bind(attr_id).push(" AND dataset = ").push_bind(&dataset);
+            q.push_bind(query.entity)
+                .push(" AND attr = ")
+                .push_bind(attr_id)
+                .push(" AND dataset = ")
+                .push_bind(&dataset);
             query.time.push_sql(&mut q, column);
             let take = query.last_n.unwrap_or(query.limit).min(query.limit);
             let newest_first = query.last_n.is_some();
@@ -191,7 +195,8 @@ impl Store {
                         if table == HOURLY && !with_hourly {
                             continue;
                         }
-                        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT MIN({col}) FROM {table} WHERE entity = "));
+                        let mut q =
+                            QueryBuilder::<Sqlite>::new(format!("SELECT MIN({col}) FROM {table} WHERE entity = "));
                         q.push_bind(query.entity).push(" AND attr = ").push_bind(attr_id);
                         q.push(" AND dataset = ").push_bind(dataset);
                         query.time.push_sql(&mut q, col);
@@ -216,7 +221,11 @@ impl Store {
                 let mut q = QueryBuilder::<Sqlite>::new(format!(
                     "SELECT {column}, value, doc FROM ctx_history WHERE entity = "
                 ));
-                q.push_bind(query.entity).push(" AND attr = ").push_bind(attr_id).push(" AND dataset = ").push_bind(&dataset);
+                q.push_bind(query.entity)
+                    .push(" AND attr = ")
+                    .push_bind(attr_id)
+                    .push(" AND dataset = ")
+                    .push_bind(&dataset);
                 query.time.push_sql(&mut q, column);
                 let mut rows = q.build_query_as::<(i64, Option<SqlValue>, Option<String>)>().fetch(&self.reader);
                 let mut first = true;
@@ -241,7 +250,11 @@ impl Store {
                 let mut q = QueryBuilder::<Sqlite>::new(
                     "SELECT hour, n, sum, min, max, sumsq FROM ctx_history_hourly WHERE entity = ",
                 );
-                q.push_bind(query.entity).push(" AND attr = ").push_bind(attr_id).push(" AND dataset = ").push_bind(&dataset);
+                q.push_bind(query.entity)
+                    .push(" AND attr = ")
+                    .push_bind(attr_id)
+                    .push(" AND dataset = ")
+                    .push_bind(&dataset);
                 query.time.push_sql(&mut q, "hour");
                 type Row = (i64, i64, f64, f64, f64, Option<f64>);
                 let rows: Vec<Row> = q.build_query_as().fetch_all(&self.reader).await?;

@@ -68,13 +68,12 @@ impl Store {
     /// Sets (creates or replaces) the policy of a type, with its audit entry.
     pub async fn set_context_type_policy(&self, ctx: &AuditCtx, policy: &TypePolicy) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        let before: Option<(bool, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT open, raw_days, hourly_days FROM ctx_type_policies WHERE tenant = $1 AND type = $2",
-        )
-        .bind(&policy.tenant)
-        .bind(&policy.entity_type)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let before: Option<(bool, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT open, raw_days, hourly_days FROM ctx_type_policies WHERE tenant = $1 AND type = $2")
+                .bind(&policy.tenant)
+                .bind(&policy.entity_type)
+                .fetch_optional(&mut *tx)
+                .await?;
         sqlx::query(
             "INSERT INTO ctx_type_policies (tenant, type, open, raw_days, hourly_days) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (tenant, type) DO UPDATE SET open = excluded.open, raw_days = excluded.raw_days,
@@ -173,7 +172,13 @@ impl Store {
             .fetch_all(&self.reader)
             .await?;
             let (Some(&first), Some(&last)) = (times.first(), times.last()) else { return Ok(()) };
-            let bound = if times.len() <= batch { cutoff } else if last == first { last + 1 } else { last };
+            let bound = if times.len() <= batch {
+                cutoff
+            } else if last == first {
+                last + 1
+            } else {
+                last
+            };
             let mut tx = self.writer.begin().await?;
             let (folded, dropped) = fold_before(&mut tx, entity, attr, dataset, bound).await?;
             tx.commit().await?;
