@@ -108,7 +108,7 @@ fn temporal_routes() -> Router<AppState> {
     Router::new()
         .route("/ngsi-ld/v1/temporal/entities", get(temporal::query).post(temporal::create))
         .route("/ngsi-ld/v1/temporal/entities/", get(temporal::query).post(temporal::create))
-        .route("/ngsi-ld/v1/temporal/entities/{id}", get(temporal::retrieve).delete(temporal::delete))
+        .route("/ngsi-ld/v1/temporal/entities/{id}", get(temporal::retrieve).delete(entities::delete))
         .route("/ngsi-ld/v1/temporal/entities/{id}/attrs", post(temporal::append))
         .route("/ngsi-ld/v1/temporal/entities/{id}/attrs/{attr}", delete(temporal::delete_attribute))
         .route(

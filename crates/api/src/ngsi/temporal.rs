@@ -11,7 +11,7 @@
 //!   with `Content-Range: date-time <start>-<end>/<lastN or *>` (clause 6.3.10): ask again
 //!   from `<end>` for the rest.
 //! - Writes: `POST /temporal/entities` (create or add instances), `POST …/{id}/attrs`,
-//!   `DELETE …/{id}`, `DELETE …/{id}/attrs/{attrId}`, `DELETE …/{id}/attrs/{attrId}/{instanceId}`.
+//!   `DELETE …/{id}` (the entity's own delete), `DELETE …/{id}/attrs/{attrId}`, `DELETE …/{id}/attrs/{attrId}/{instanceId}`.
 //!   Instances go through the same writer as every other write: the latest instance of each
 //!   attribute becomes the entity's current state, and every instance is recorded.
 
@@ -35,7 +35,7 @@ use haidang_store::context::{
 use serde_json::Value;
 
 use super::access::{Caller, Policy};
-use super::entities::{EntityFilter, find, page_params, write_one};
+use super::entities::{EntityFilter, attribute_delete, body_query, find, page_params, url_query, write_one};
 use super::http::{self, COUNT_HEADER, NgsiResult, accept, respond};
 use super::params::{Params, entity_id};
 use crate::state::AppState;
@@ -292,15 +292,7 @@ pub async fn query(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> NgsiResult {
-    let ctx = http::header_context(&state, &headers).await?;
-    let params = Params::parse(raw.as_deref())?;
-    let filter = EntityFilter::from_params(&params, &ctx)?;
-    if filter.is_empty() {
-        return Err(NgsiError::bad_data(
-            "say which entities: at least one of type, id, idPattern, attrs, q or a geo-query",
-        )
-        .into());
-    }
+    let (ctx, params, filter) = url_query(&state, raw.as_deref(), &headers).await?;
     let ask = Ask::new(&params, temporal_query(&params)?, &ctx, None)?;
     run_query(&state, &caller, &headers, &params, &ctx, filter, ask).await
 }
@@ -314,9 +306,7 @@ pub async fn query_post(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let body = http::body(&state, &headers, &bytes, false).await?;
-    let params = Params::parse(raw.as_deref())?;
-    let filter = EntityFilter::from_body(&body.value, &body.ctx)?;
+    let (body, params, filter) = body_query(&state, raw.as_deref(), &headers, &bytes).await?;
     let tq = TemporalQuery::from_json(body.value.get("temporalQ"))?;
     let ask = Ask::new(&params, tq, &body.ctx, filter.attrs.clone())?;
     run_query(&state, &caller, &headers, &params, &body.ctx, filter, ask).await
@@ -433,20 +423,6 @@ pub async fn append(
     Ok(http::no_content())
 }
 
-/// `DELETE /temporal/entities/{id}` (clause 6.19.3.2): the entity and all its history.
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::existing_tenant(&state, &headers).await?;
-    let access = caller.write_access(&state)?;
-    write_one(&state, &tenant, access, WriteOp::Delete { id }).await?;
-    Ok(http::no_content())
-}
-
 /// The entity `id` if `caller` may write it: its key and its current state.
 async fn writable(state: &AppState, caller: &Caller, tenant: &str, id: &str) -> NgsiResult<(i64, Entity)> {
     let access = caller.write_access(state)?;
@@ -466,29 +442,25 @@ async fn writable(state: &AppState, caller: &Caller, tenant: &str, id: &str) -> 
 pub async fn delete_attribute(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, attr)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::existing_tenant(&state, &headers).await?;
-    let ctx = http::header_context(&state, &headers).await?;
-    let params = Params::parse(raw.as_deref())?;
-    let dataset_id = params.get("datasetId").map(str::to_owned);
-    let delete_all = params.flag("deleteAll")?;
-    let name = ctx.expand(&attr);
-    let (pk, entity) = writable(&state, &caller, &tenant, &id).await?;
-    let dataset = if delete_all { None } else { Some(dataset_id.as_deref()) };
-    let deleted = state.store.delete_context_history(pk, &name, dataset).await?;
+    let d = attribute_delete(&state, path, raw.as_deref(), &headers).await?;
+    let (pk, entity) = writable(&state, &caller, &d.tenant, &d.id).await?;
+    let dataset = if d.delete_all { None } else { Some(d.dataset_id.as_deref()) };
+    let deleted = state.store.delete_context_history(pk, &d.name, dataset).await?;
     let current = entity
         .attrs
-        .get(&name)
-        .is_some_and(|i| delete_all || i.iter().any(|a| a.dataset_id.as_deref() == dataset_id.as_deref()));
+        .get(&d.name)
+        .is_some_and(|i| d.delete_all || i.iter().any(|a| a.dataset_id.as_deref() == d.dataset_id.as_deref()));
     if current {
         let access = caller.write_access(&state)?;
-        write_one(&state, &tenant, access, WriteOp::DeleteAttribute { id, name, dataset_id, delete_all }).await?;
+        let op =
+            WriteOp::DeleteAttribute { id: d.id, name: d.name, dataset_id: d.dataset_id, delete_all: d.delete_all };
+        write_one(&state, &d.tenant, access, op).await?;
     } else if deleted == 0 {
-        return Err(NgsiError::not_found(format!("entity {id} has no attribute {attr}")).into());
+        return Err(NgsiError::not_found(format!("entity {} has no such attribute", d.id)).into());
     }
     Ok(http::no_content())
 }
@@ -500,14 +472,12 @@ pub async fn delete_instance(
     Path((id, attr, instance)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::existing_tenant(&state, &headers).await?;
-    let ctx = http::header_context(&state, &headers).await?;
+    let d = attribute_delete(&state, (id, attr), None, &headers).await?;
     let seq = parse_instance_id(&instance)
         .ok_or_else(|| NgsiError::bad_data(format!("{instance:?} is not an instanceId of this broker")))?;
-    let (pk, _) = writable(&state, &caller, &tenant, &id).await?;
-    if !state.store.delete_context_instance(pk, &ctx.expand(&attr), seq).await? {
-        return Err(NgsiError::not_found(format!("attribute {attr} of {id} has no instance {instance}")).into());
+    let (pk, _) = writable(&state, &caller, &d.tenant, &d.id).await?;
+    if !state.store.delete_context_instance(pk, &d.name, seq).await? {
+        return Err(NgsiError::not_found(format!("{} of {} has no instance {instance}", d.name, d.id)).into());
     }
     Ok(http::no_content())
 }

@@ -106,15 +106,9 @@ impl Store {
         let column = query.column.sql();
         let mut out = Vec::new();
         for (attr_id, attr, dataset) in self.history_series(HISTORY, query.entity, query.attrs).await? {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT observed_at, seq, modified_at, value, doc, has_observed FROM ctx_history WHERE entity = ",
-            );
-            q.push_bind(query.entity)
-                .push(" AND attr = ")
-                .push_bind(attr_id)
-                .push(" AND dataset = ")
-                .push_bind(&dataset);
-            query.time.push_sql(&mut q, column);
+            let series = (query.entity, attr_id, dataset.as_str());
+            let columns = "observed_at, seq, modified_at, value, doc, has_observed";
+            let mut q = select_series(columns, HISTORY, series, query.time, column);
             let take = query.last_n.unwrap_or(query.limit).min(query.limit);
             let newest_first = query.last_n.is_some();
             let order = if newest_first { "DESC" } else { "ASC" };
@@ -145,11 +139,8 @@ impl Store {
     ) -> Result<Vec<HourlyRow>, StoreError> {
         let mut out = Vec::new();
         for (attr_id, attr, dataset) in self.history_series(HOURLY, entity, attrs).await? {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT hour, n, sum, min, max, last, sumsq FROM ctx_history_hourly WHERE entity = ",
-            );
-            q.push_bind(entity).push(" AND attr = ").push_bind(attr_id).push(" AND dataset = ").push_bind(&dataset);
-            time.push_sql(&mut q, "hour");
+            let columns = "hour, n, sum, min, max, last, sumsq";
+            let mut q = select_series(columns, HOURLY, (entity, attr_id, dataset.as_str()), time, "hour");
             q.push(" ORDER BY hour");
             type Row = (i64, i64, f64, f64, f64, f64, Option<f64>);
             let rows: Vec<Row> = q.build_query_as().fetch_all(&self.reader).await?;
@@ -195,11 +186,8 @@ impl Store {
                         if table == HOURLY && !with_hourly {
                             continue;
                         }
-                        let mut q =
-                            QueryBuilder::<Sqlite>::new(format!("SELECT MIN({col}) FROM {table} WHERE entity = "));
-                        q.push_bind(query.entity).push(" AND attr = ").push_bind(attr_id);
-                        q.push(" AND dataset = ").push_bind(dataset);
-                        query.time.push_sql(&mut q, col);
+                        let series = (query.entity, *attr_id, dataset.as_str());
+                        let mut q = select_series(&format!("MIN({col})"), table, series, query.time, col);
                         let t: Option<i64> = q.build_query_scalar().fetch_one(&self.reader).await?;
                         first = match (first, t) {
                             (Some(a), Some(b)) => Some(a.min(b)),
@@ -218,15 +206,8 @@ impl Store {
             let mut agg = Aggregator::new(aggregation.period, origin, query.time.end);
             let mut kind = AttrKind::Property;
             if raw.iter().any(|k| k.0 == attr_id && k.2 == dataset) {
-                let mut q = QueryBuilder::<Sqlite>::new(format!(
-                    "SELECT {column}, value, doc FROM ctx_history WHERE entity = "
-                ));
-                q.push_bind(query.entity)
-                    .push(" AND attr = ")
-                    .push_bind(attr_id)
-                    .push(" AND dataset = ")
-                    .push_bind(&dataset);
-                query.time.push_sql(&mut q, column);
+                let series = (query.entity, attr_id, dataset.as_str());
+                let mut q = select_series(&format!("{column}, value, doc"), HISTORY, series, query.time, column);
                 let mut rows = q.build_query_as::<(i64, Option<SqlValue>, Option<String>)>().fetch(&self.reader);
                 let mut first = true;
                 while let Some(row) = rows.next().await {
@@ -247,15 +228,8 @@ impl Store {
                 }
             }
             if with_hourly && hourly.iter().any(|k| k.0 == attr_id && k.2 == dataset) {
-                let mut q = QueryBuilder::<Sqlite>::new(
-                    "SELECT hour, n, sum, min, max, sumsq FROM ctx_history_hourly WHERE entity = ",
-                );
-                q.push_bind(query.entity)
-                    .push(" AND attr = ")
-                    .push_bind(attr_id)
-                    .push(" AND dataset = ")
-                    .push_bind(&dataset);
-                query.time.push_sql(&mut q, "hour");
+                let series = (query.entity, attr_id, dataset.as_str());
+                let mut q = select_series("hour, n, sum, min, max, sumsq", HOURLY, series, query.time, "hour");
                 type Row = (i64, i64, f64, f64, f64, Option<f64>);
                 let rows: Vec<Row> = q.build_query_as().fetch_all(&self.reader).await?;
                 for (hour, n, sum, min, max, sumsq) in rows {
@@ -367,6 +341,21 @@ impl Store {
     pub(crate) async fn context_name_id(&self, iri: &str) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar("SELECT id FROM ctx_names WHERE iri = $1").bind(iri).fetch_optional(&self.reader).await?)
     }
+}
+
+/// `SELECT columns FROM table` of one series (entity, attribute id, dataset) within `time` on
+/// `column`.
+fn select_series(
+    columns: &str,
+    table: &str,
+    (entity, attr, dataset): (i64, i64, &str),
+    time: TimeBound,
+    column: &str,
+) -> QueryBuilder<'static, Sqlite> {
+    let mut q = QueryBuilder::new(format!("SELECT {columns} FROM {table} WHERE entity = "));
+    q.push_bind(entity).push(" AND attr = ").push_bind(attr).push(" AND dataset = ").push_bind(dataset.to_owned());
+    time.push_sql(&mut q, column);
+    q
 }
 
 /// A `value` column: SQLite gives back whatever type was stored.
