@@ -324,7 +324,7 @@ impl Sample<'_> {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Acc {
     total: u64,
     numbers: u64,
@@ -336,11 +336,13 @@ struct Acc {
     distinct: Option<BTreeSet<String>>,
 }
 
-impl Acc {
-    fn new() -> Self {
-        Acc { sumsq: Some(0.0), distinct: Some(BTreeSet::new()), ..Default::default() }
+impl Default for Acc {
+    fn default() -> Self {
+        Acc { total: 0, numbers: 0, sum: 0.0, sumsq: Some(0.0), min: None, max: None, distinct: Some(BTreeSet::new()) }
     }
+}
 
+impl Acc {
     fn add(&mut self, s: &Sample<'_>) {
         match s {
             Sample::Value { value, .. } => {
@@ -447,7 +449,7 @@ impl Aggregator {
     pub fn add(&mut self, s: &Sample<'_>) {
         let at = s.at();
         if let Some(k) = self.bucket(at) {
-            self.buckets.entry(k).or_insert_with(Acc::new).add(s);
+            self.buckets.entry(k).or_default().add(s);
             self.last = Some(self.last.map_or(at, |l| l.max(at)));
         }
     }

@@ -48,7 +48,8 @@ pub struct RetentionReport {
 
 impl Store {
     pub async fn context_type_policies(&self) -> Result<Vec<TypePolicy>, StoreError> {
-        let rows: Vec<(String, String, bool, Option<i64>, Option<i64>)> = sqlx::query_as(
+        type Row = (String, String, bool, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT tenant, type, open, raw_days, hourly_days FROM ctx_type_policies ORDER BY tenant, type",
         )
         .fetch_all(&self.reader)
