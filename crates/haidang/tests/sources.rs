@@ -18,14 +18,12 @@ use haidang_api::{ApiConfig, AppState};
 use haidang_auth::PasswordHasher;
 use haidang_core::ManualClock;
 use haidang_store::Store;
-use haidang_store::context::HistoryQuery;
 use reqwest::Client;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "devices-test-token";
 const PLEIKU: &str = "23575";
 const QUY_NHON: &str = "21583";
-const VOCAB: &str = "https://uri.etsi.org/ngsi-ld/default-context/";
 
 struct World {
     state: AppState,
@@ -104,12 +102,12 @@ impl World {
         e
     }
 
+    /// The attribute's history through the temporal API, oldest first.
     async fn history(&self, entity: &str, attr: &str) -> Vec<Value> {
-        let store = &self.state.store;
-        let pk = store.context_entity_key("", entity).await.unwrap().expect("entity stored");
-        let series = [(format!("{VOCAB}{attr}"), None)];
-        let q = HistoryQuery { entity: pk, series: &series, time: None, last_n: None, limit: 1000 };
-        store.context_history(&q).await.unwrap().into_iter().map(|r| r.instance.value).collect()
+        let path = format!("/ngsi-ld/v1/temporal/entities/{entity}?attrs={attr}&options=temporalValues");
+        let (status, t) = self.api(reqwest::Method::GET, &path, TOKEN, None).await;
+        assert_eq!(status, 200, "{t}");
+        t[attr]["values"].as_array().map_or_else(Vec::new, |v| v.iter().map(|pair| pair[0].clone()).collect())
     }
 
     async fn stop(self) {

@@ -83,7 +83,7 @@ pub struct EntityFilter {
 }
 
 impl EntityFilter {
-    fn from_params(params: &Params, ctx: &Context) -> NgsiResult<Self> {
+    pub fn from_params(params: &Params, ctx: &Context) -> NgsiResult<Self> {
         let types = params
             .get("type")
             .map(|t| {
@@ -170,7 +170,7 @@ impl EntityFilter {
         })
     }
 
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.ids.is_none()
             && self.id_pattern.is_none()
             && self.types.is_none()
@@ -204,8 +204,19 @@ pub async fn query(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> NgsiResult {
-    let ctx = http::header_context(&state, &headers).await?;
-    let params = Params::parse(raw.as_deref())?;
+    let (ctx, params, filter) = url_query(&state, raw.as_deref(), &headers).await?;
+    run_query(&state, &caller, &headers, &params, &ctx, filter).await
+}
+
+/// The parts of a query in the URL: the `Link` context, the parameters and the entity
+/// selection, which must name something.
+pub async fn url_query(
+    state: &AppState,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+) -> NgsiResult<(Arc<Context>, Params, EntityFilter)> {
+    let ctx = http::header_context(state, headers).await?;
+    let params = Params::parse(raw)?;
     let filter = EntityFilter::from_params(&params, &ctx)?;
     if filter.is_empty() {
         return Err(NgsiError::bad_data(
@@ -213,7 +224,21 @@ pub async fn query(
         )
         .into());
     }
-    run_query(&state, &caller, &headers, &params, &ctx, filter).await
+    Ok((ctx, params, filter))
+}
+
+/// The parts of a query in a body (clause 5.2.23): the body, the URL parameters and the
+/// entity selection.
+pub async fn body_query(
+    state: &AppState,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> NgsiResult<(http::Body, Params, EntityFilter)> {
+    let body = http::body(state, headers, bytes, false).await?;
+    let params = Params::parse(raw)?;
+    let filter = EntityFilter::from_body(&body.value, &body.ctx)?;
+    Ok((body, params, filter))
 }
 
 /// `POST /entityOperations/query` (clause 6.23.3.1).
@@ -224,9 +249,7 @@ pub async fn query_post(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let body = http::body(&state, &headers, &bytes, false).await?;
-    let params = Params::parse(raw.as_deref())?;
-    let filter = EntityFilter::from_body(&body.value, &body.ctx)?;
+    let (body, params, filter) = body_query(&state, raw.as_deref(), &headers, &bytes).await?;
     run_query(&state, &caller, &headers, &params, &body.ctx, filter).await
 }
 
@@ -241,6 +264,22 @@ async fn run_query(
     let tenant = http::existing_tenant(state, headers).await?;
     let opts = params.render(ctx, &[])?;
     let want = accept(headers, true)?;
+    let (limit, offset, count) = page_params(params)?;
+    let visibility = caller.visibility(state, &tenant);
+    let page = find(state, &tenant, &visibility, &filter, limit, offset, count).await?;
+    let entities: Vec<&Entity> = page.entities.iter().map(|r| &r.entity).collect();
+    let body = render_list(&entities, ctx, &opts, want, &params.geometry_property(ctx));
+    let mut res = respond(state, StatusCode::OK, body, ctx, want);
+    if let Some(total) = page.total
+        && let Ok(v) = HeaderValue::from_str(&total.to_string())
+    {
+        res.headers_mut().insert(COUNT_HEADER, v);
+    }
+    Ok(res)
+}
+
+/// `limit`, `offset` and `count` of a query (clauses 6.3.10, 6.3.13).
+pub fn page_params(params: &Params) -> NgsiResult<(usize, usize, bool)> {
     let limit = params.number("limit")?.unwrap_or(DEFAULT_LIMIT);
     if limit > MAX_LIMIT {
         return Err(NgsiError::new(
@@ -254,17 +293,7 @@ async fn run_query(
     if limit == 0 && !count {
         return Err(NgsiError::bad_data("limit=0 makes sense only with count=true").into());
     }
-    let visibility = caller.visibility(state, &tenant);
-    let page = find(state, &tenant, &visibility, &filter, limit, offset, count).await?;
-    let entities: Vec<&Entity> = page.entities.iter().map(|r| &r.entity).collect();
-    let body = render_list(&entities, ctx, &opts, want, &params.geometry_property(ctx));
-    let mut res = respond(state, StatusCode::OK, body, ctx, want);
-    if let Some(total) = page.total
-        && let Ok(v) = HeaderValue::from_str(&total.to_string())
-    {
-        res.headers_mut().insert(COUNT_HEADER, v);
-    }
-    Ok(res)
+    Ok((limit, offset, count))
 }
 
 /// Runs a filter against the store.
@@ -493,16 +522,36 @@ pub async fn delete_attribute(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> NgsiResult {
-    let id = entity_id(&id)?;
-    let tenant = http::existing_tenant(&state, &headers).await?;
     let access = caller.write_access(&state)?;
-    let ctx = http::header_context(&state, &headers).await?;
-    let params = Params::parse(raw.as_deref())?;
+    let d = attribute_delete(&state, (id, attr), raw.as_deref(), &headers).await?;
+    let op = WriteOp::DeleteAttribute { id: d.id, name: d.name, dataset_id: d.dataset_id, delete_all: d.delete_all };
+    write_one(&state, &d.tenant, access, op).await?;
+    Ok(http::no_content())
+}
+
+/// What a delete of `/{id}/attrs/{attrId}` is about: the entity, the attribute (expanded by
+/// the `Link` context) and which instances (`datasetId`, `deleteAll`).
+pub struct AttributeDelete {
+    pub id: String,
+    pub tenant: String,
+    pub name: String,
+    pub dataset_id: Option<String>,
+    pub delete_all: bool,
+}
+
+pub async fn attribute_delete(
+    state: &AppState,
+    (id, attr): (String, String),
+    raw: Option<&str>,
+    headers: &HeaderMap,
+) -> NgsiResult<AttributeDelete> {
+    let id = entity_id(&id)?;
+    let tenant = http::existing_tenant(state, headers).await?;
+    let ctx = http::header_context(state, headers).await?;
+    let params = Params::parse(raw)?;
     let dataset_id = params.get("datasetId").map(str::to_owned);
     let delete_all = params.flag("deleteAll")?;
-    let name = ctx.expand(&attr);
-    write_one(&state, &tenant, access, WriteOp::DeleteAttribute { id, name, dataset_id, delete_all }).await?;
-    Ok(http::no_content())
+    Ok(AttributeDelete { id, tenant, name: ctx.expand(&attr), dataset_id, delete_all })
 }
 
 /// Percent-encodes what cannot stand in a path segment.

@@ -14,12 +14,14 @@ mod connectors;
 mod devices;
 mod history;
 mod query;
+mod retention;
 mod writer;
 
 pub use connectors::{Connector, ConnectorKind, ConnectorPatch, NewConnector};
 pub use devices::{Device, DeviceActivity, DeviceCredentials, DevicePatch, NewDevice};
-pub use history::{HistoryQuery, HistoryRow, HourlyRow, TimeBound};
+pub use history::{HistoryQuery, HistorySeries, HourlyRow, TimeBound, TimeColumn};
 pub use query::{EntityQuery, EntityRow, QueryPage, Visibility};
+pub use retention::{RetentionReport, TypePolicy};
 pub use writer::{ContextWriter, OpOutcome, OpResult, WriteAccess, WriteOp, WritePolicy, WriterConfig};
 
 use chrono::{DateTime, TimeZone, Utc};
