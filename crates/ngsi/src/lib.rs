@@ -8,6 +8,8 @@
 //!   with `datasetId` instances), parsed from normalized or concise JSON, rendered back as
 //!   normalized, concise or keyValues JSON or GeoJSON.
 //! - [`query`]: the `q` query language. [`geoquery`]: `georel`/`geometry`/`coordinates`.
+//! - [`subscription`]: subscriptions (parse, check, render), what triggers them, notification
+//!   bodies.
 //! - [`error`]: the specification's problem types and status codes.
 //!
 //! Inside Hải Đăng every name is held **expanded** (full IRIs); compaction happens only when
@@ -18,6 +20,7 @@ pub mod entity;
 pub mod error;
 pub mod geoquery;
 pub mod query;
+pub mod subscription;
 
 pub use context::Context;
 pub use entity::{AttrKind, Attribute, Entity};
