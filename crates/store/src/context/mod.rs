@@ -1,5 +1,5 @@
-//! Context data (NGSI-LD entities), their history, subscriptions' outbox, devices and
-//! connectors.
+//! Context data (NGSI-LD entities), their history, subscriptions and their notification
+//! outbox, devices and connectors.
 //!
 //! Writes go through one [`ContextWriter`] task that group-commits: every write waiting when a
 //! transaction starts joins it, so under load one `fsync` covers thousands of attribute
@@ -12,10 +12,12 @@
 
 mod history;
 mod query;
+mod subscriptions;
 mod writer;
 
 pub use history::{HistoryQuery, HistoryRow, HourlyRow, TimeBound};
 pub use query::{EntityQuery, EntityRow, QueryPage, Visibility};
+pub use subscriptions::{ContextSignals, NewSubscription, PendingNotifications, SubscriberReach, SubscriptionRow};
 pub use writer::{ContextWriter, OpOutcome, OpResult, WriteAccess, WriteOp, WritePolicy, WriterConfig};
 
 use chrono::{DateTime, TimeZone, Utc};
