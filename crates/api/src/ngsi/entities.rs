@@ -506,7 +506,7 @@ pub async fn delete_attribute(
 }
 
 /// Percent-encodes what cannot stand in a path segment.
-fn urlencoding(s: &str) -> String {
+pub(crate) fn urlencoding(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~:@!$&'()*+,;=".contains(&b) {

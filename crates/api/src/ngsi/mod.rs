@@ -4,6 +4,8 @@
 //!   body, media types in and out, errors as the specification's problem documents.
 //! - [`access`]: who may read and write what (org-unit scope, token entity types, open types).
 //! - [`entities`], [`batch`], [`discovery`]: the context-information operations of clause 6.
+//! - [`subscriptions`] (clauses 6.10–6.11) and the [`notifier`] that delivers what the context
+//!   writer queued.
 //!
 //! Entities and their changes go to the store through the group-committing
 //! [`ContextWriter`]; this layer parses, checks access and renders.
@@ -14,7 +16,9 @@ pub mod contexts;
 pub mod discovery;
 pub mod entities;
 pub mod http;
+pub mod notifier;
 pub mod params;
+pub mod subscriptions;
 
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -58,6 +62,7 @@ pub async fn start(state: &AppState) -> Result<(), haidang_store::StoreError> {
     let _ = state.ngsi.policy.set(Arc::new(access::Policy(state.downgrade())));
     state.store.context_writer().await?;
     state.ngsi.set_open_types(state.store.open_context_types().await?);
+    notifier::spawn(state);
     Ok(())
 }
 
@@ -98,4 +103,9 @@ pub fn router() -> Router<AppState> {
         .route("/ngsi-ld/v1/attributes", get(discovery::attributes))
         .route("/ngsi-ld/v1/attributes/{attr}", get(discovery::attribute_info))
         .route("/ngsi-ld/v1/jsonldContexts/{id}", get(contexts::served))
+        .route("/ngsi-ld/v1/subscriptions", post(subscriptions::create).get(subscriptions::query))
+        .route(
+            "/ngsi-ld/v1/subscriptions/{id}",
+            get(subscriptions::retrieve).patch(subscriptions::update).delete(subscriptions::delete),
+        )
 }
