@@ -23,6 +23,23 @@ async fn send(server: &Server, method: reqwest::Method, path: &str, body: Option
     req.send().await.expect("request")
 }
 
+/// The subscription once `check` holds of it (within 15 s).
+async fn subscription_when(server: &Server, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let s: Value = send(server, reqwest::Method::GET, "/subscriptions/urn:ngsi-ld:Subscription:restart", None)
+            .await
+            .json()
+            .await
+            .expect("subscription");
+        if check(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within 15 s: {s}\n{}", server.log_tail(30));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_notifications_are_delivered_after_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -49,20 +66,9 @@ async fn queued_notifications_are_delivered_after_a_restart() {
         assert_eq!(res.status(), 204);
     }
     // The notifier tried (and failed) before the stop.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let s: Value = send(&server, reqwest::Method::GET, "/subscriptions/urn:ngsi-ld:Subscription:restart", None)
-            .await
-            .json()
-            .await
-            .expect("subscription");
-        if s["notification"]["timesFailed"].as_u64().unwrap_or(0) >= 1 {
-            assert_eq!(s["notification"]["timesSent"], 0);
-            break;
-        }
-        assert!(Instant::now() < deadline, "no failed attempt within 15 s: {s}\n{}", server.log_tail(30));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let s =
+        subscription_when(&server, "a failed attempt", |s| s["notification"]["timesFailed"].as_u64() >= Some(1)).await;
+    assert_eq!(s["notification"]["timesSent"], 0);
     assert!(server.stop().await.success(), "the server did not stop cleanly:\n{}", server.log_tail(30));
 
     let server = Server::start(&data, &log, TOKEN).await;
@@ -75,18 +81,7 @@ async fn queued_notifications_are_delivered_after_a_restart() {
     let levels: Vec<Value> = rx.entities().iter().map(|e| e["level"].clone()).collect();
     assert_eq!(levels, vec![json!(0), json!(1), json!(2), json!(3), json!(4)], "{got:#?}");
     // The delivery is recorded just after the receiver answered.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let s: Value = send(&server, reqwest::Method::GET, "/subscriptions/urn:ngsi-ld:Subscription:restart", None)
-            .await
-            .json()
-            .await
-            .expect("subscription");
-        if s["notification"]["timesSent"].as_u64().unwrap_or(0) >= 1 {
-            assert_eq!(s["notification"]["status"], "ok", "{s}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the delivery was not recorded within 15 s: {s}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let s = subscription_when(&server, "the delivery recorded", |s| s["notification"]["timesSent"].as_u64() >= Some(1))
+        .await;
+    assert_eq!(s["notification"]["status"], "ok", "{s}");
 }

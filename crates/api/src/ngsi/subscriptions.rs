@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::access::Caller;
 use super::entities::{DEFAULT_LIMIT, MAX_LIMIT, urlencoding};
-use super::http::{self, COUNT_HEADER, NgsiResult, accept, respond};
+use super::http::{self, NgsiResult, accept, respond};
 use super::params::{Params, entity_id};
 use crate::state::AppState;
 
@@ -56,13 +56,15 @@ async fn visible(state: &AppState, caller: &Caller, headers: &HeaderMap, id: &st
         .ok_or_else(|| NgsiError::not_found(format!("no subscription {id}")).into())
 }
 
-/// Checks that `caller` may change `row` (`context.write` over its owner).
-fn may_change(state: &AppState, caller: &Caller, row: &SubscriptionRow) -> NgsiResult<()> {
+/// The subscription `id` in the URL, if `caller` may see it and change it (`context.write` over
+/// its owner).
+async fn changeable(state: &AppState, caller: &Caller, headers: &HeaderMap, id: &str) -> NgsiResult<SubscriptionRow> {
+    let row = visible(state, caller, headers, id).await?;
     let access = caller.write_access(state)?;
-    let (Some(scope), Some(owner)) = (&access.scope, row.owner) else { return Ok(()) };
+    let (Some(scope), Some(owner)) = (&access.scope, row.owner) else { return Ok(row) };
     let tree = state.tree();
     if scope.iter().any(|root| tree.is_within(owner, *root)) {
-        Ok(())
+        Ok(row)
     } else {
         Err(NgsiError::new(
             ErrorKind::Forbidden,
@@ -70,6 +72,25 @@ fn may_change(state: &AppState, caller: &Caller, row: &SubscriptionRow) -> NgsiR
         )
         .into())
     }
+}
+
+/// How a read answers: the reader's context, `options=sysAttrs`, the media type.
+struct Answer {
+    ctx: std::sync::Arc<haidang_ngsi::Context>,
+    sys_attrs: bool,
+    want: http::Accept,
+    params: Params,
+}
+
+async fn answer(state: &AppState, headers: &HeaderMap, raw: Option<&str>) -> NgsiResult<Answer> {
+    let ctx = http::header_context(state, headers).await?;
+    let params = Params::parse(raw)?;
+    let sys_attrs = !params.options(&["sysAttrs"])?.is_empty();
+    Ok(Answer { ctx, sys_attrs, want: accept(headers, false)?, params })
+}
+
+fn gone(row: &SubscriptionRow) -> http::Problem {
+    NgsiError::not_found(format!("no subscription {}", row.subscription.id)).into()
 }
 
 fn audit(caller: &Caller) -> haidang_store::AuditCtx {
@@ -117,29 +138,14 @@ pub async fn query(
 ) -> NgsiResult {
     let tenant = http::existing_tenant(&state, &headers).await?;
     let units = read_units(&state, &caller)?;
-    let ctx = http::header_context(&state, &headers).await?;
-    let params = Params::parse(raw.as_deref())?;
-    let sys_attrs = !params.options(&["sysAttrs"])?.is_empty();
-    let want = accept(&headers, false)?;
-    let limit = params.number("limit")?.unwrap_or(DEFAULT_LIMIT);
-    if limit > MAX_LIMIT {
-        return Err(NgsiError::new(ErrorKind::TooManyResults, format!("limit may be at most {MAX_LIMIT}")).into());
-    }
-    let offset = params.number("offset")?.unwrap_or(0);
-    let count = params.flag("count")?;
-    if limit == 0 && !count {
-        return Err(NgsiError::bad_data("limit=0 makes sense only with count=true").into());
-    }
-    let (rows, total) = state.store.list_subscriptions(&tenant, units.as_deref(), limit, offset, count).await?;
+    let a = answer(&state, &headers, raw.as_deref()).await?;
+    let page = a.params.page(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let (rows, total) =
+        state.store.list_subscriptions(&tenant, units.as_deref(), page.limit, page.offset, page.count).await?;
     let now = state.clock.now();
-    let body = Value::Array(rows.iter().map(|r| r.subscription.render(&ctx, &r.delivery, now, sys_attrs)).collect());
-    let mut res = respond(&state, StatusCode::OK, body, &ctx, want);
-    if let Some(total) = total
-        && let Ok(v) = HeaderValue::from_str(&total.to_string())
-    {
-        res.headers_mut().insert(COUNT_HEADER, v);
-    }
-    Ok(res)
+    let body =
+        Value::Array(rows.iter().map(|r| r.subscription.render(&a.ctx, &r.delivery, now, a.sys_attrs)).collect());
+    Ok(http::with_count(respond(&state, StatusCode::OK, body, &a.ctx, a.want), total))
 }
 
 /// `GET /subscriptions/{id}` (clause 6.11.3.1).
@@ -151,12 +157,9 @@ pub async fn retrieve(
     headers: HeaderMap,
 ) -> NgsiResult {
     let row = visible(&state, &caller, &headers, &id).await?;
-    let ctx = http::header_context(&state, &headers).await?;
-    let params = Params::parse(raw.as_deref())?;
-    let sys_attrs = !params.options(&["sysAttrs"])?.is_empty();
-    let want = accept(&headers, false)?;
-    let body = row.subscription.render(&ctx, &row.delivery, state.clock.now(), sys_attrs);
-    Ok(respond(&state, StatusCode::OK, body, &ctx, want))
+    let a = answer(&state, &headers, raw.as_deref()).await?;
+    let body = row.subscription.render(&a.ctx, &row.delivery, state.clock.now(), a.sys_attrs);
+    Ok(respond(&state, StatusCode::OK, body, &a.ctx, a.want))
 }
 
 /// `PATCH /subscriptions/{id}` (clause 6.11.3.2).
@@ -167,8 +170,7 @@ pub async fn update(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> NgsiResult {
-    let row = visible(&state, &caller, &headers, &id).await?;
-    may_change(&state, &caller, &row)?;
+    let row = changeable(&state, &caller, &headers, &id).await?;
     let body = http::body(&state, &headers, &bytes, true).await?;
     let patched = row.subscription.patch(&body.value, &body.ctx, state.clock.now())?;
     if let Some(url) = patched.jsonld_context.as_ref().filter(|u| row.subscription.jsonld_context.as_ref() != Some(*u))
@@ -176,7 +178,7 @@ pub async fn update(
         state.ngsi.contexts.resolve(&Value::String(url.clone())).await?;
     }
     if !state.store.update_subscription(&audit(&caller), &row, &patched).await? {
-        return Err(NgsiError::not_found(format!("no subscription {}", row.subscription.id)).into());
+        return Err(gone(&row));
     }
     Ok(http::no_content())
 }
@@ -188,10 +190,9 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> NgsiResult {
-    let row = visible(&state, &caller, &headers, &id).await?;
-    may_change(&state, &caller, &row)?;
+    let row = changeable(&state, &caller, &headers, &id).await?;
     if !state.store.delete_subscription(&audit(&caller), &row).await? {
-        return Err(NgsiError::not_found(format!("no subscription {}", row.subscription.id)).into());
+        return Err(gone(&row));
     }
     Ok(http::no_content())
 }

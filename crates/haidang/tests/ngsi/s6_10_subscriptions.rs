@@ -111,15 +111,10 @@ async fn create_retrieve_query_update_and_delete() {
     assert_eq!(s["notification"]["format"], "keyValues");
     assert_eq!(s["notification"]["endpoint"]["uri"], "http://127.0.0.1:9/notify");
     assert_eq!(s["notification"]["timesSent"], 0);
-    let ld: Value = admin()
-        .get(url(&format!("/subscriptions/{id}")))
-        .header("accept", "application/ld+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res = admin().get(url(&format!("/subscriptions/{id}"))).header("accept", "application/ld+json").send().await;
+    let res = res.unwrap();
+    assert_eq!(res.headers()["content-type"], "application/ld+json");
+    let ld: Value = res.json().await.unwrap();
     assert!(ld["@context"].to_string().contains(CORE), "{ld}");
     let sys = retrieve(&admin(), &format!("{id}?options=sysAttrs")).await;
     assert!(sys["createdAt"].is_string(), "{sys}");

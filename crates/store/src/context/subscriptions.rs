@@ -181,15 +181,25 @@ fn sub_row(row: SubRow) -> Result<SubscriptionRow, StoreError> {
     })
 }
 
+/// `prefix` and the bound list `(id, …)`; an empty list is written `(NULL)`, which `IN`
+/// matches nothing with (callers leave out a `NOT IN` of nothing).
+fn push_ids(q: &mut QueryBuilder<'_, Sqlite>, prefix: &str, ids: impl IntoIterator<Item = i64>) {
+    q.push(prefix).push("(");
+    let mut sep = q.separated(", ");
+    let mut any = false;
+    for id in ids {
+        sep.push_bind(id);
+        any = true;
+    }
+    if !any {
+        sep.push("NULL");
+    }
+    q.push(")");
+}
+
 fn push_units(q: &mut QueryBuilder<'_, Sqlite>, units: Option<&[OrgUnitId]>) {
     if let Some(units) = units {
-        q.push(" AND owner_unit IN (");
-        let mut sep = q.separated(", ");
-        sep.push("NULL");
-        for u in units {
-            sep.push_bind(u.0);
-        }
-        q.push(")");
+        push_ids(q, " AND owner_unit IN ", units.iter().map(|u| u.0));
     }
 }
 
@@ -271,16 +281,25 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if inserted == 0 {
+        let change = Change::new("subscription.create", "ngsi_subscription", &sub.id).unit(new.owner).after(&doc);
+        self.commit_subscription_change(tx, inserted, ctx, change, now).await
+    }
+
+    /// When `rows` were changed: audits `change`, tells the context writer its subscriptions
+    /// changed (before the commit, see the module) and commits. `Ok(false)` (rolled back) when
+    /// no row was.
+    async fn commit_subscription_change(
+        &self,
+        mut tx: sqlx::Transaction<'_, Sqlite>,
+        rows: u64,
+        ctx: &AuditCtx,
+        change: Change,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if rows == 0 {
             return Ok(false);
         }
-        append(
-            &mut tx,
-            ctx,
-            Change::new("subscription.create", "ngsi_subscription", &sub.id).unit(new.owner).after(&doc),
-            now,
-        )
-        .await?;
+        append(&mut tx, ctx, change, now).await?;
         self.signals.subscriptions_changed();
         tx.commit().await?;
         Ok(true)
@@ -353,17 +372,11 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if n == 0 {
-            return Ok(false);
-        }
         let mut change = Change::new("subscription.update", "ngsi_subscription", &subscription.id)
             .before(row.subscription.to_stored())
             .after(&doc);
         change.unit_id = row.owner;
-        append(&mut tx, ctx, change, now).await?;
-        self.signals.subscriptions_changed();
-        tx.commit().await?;
-        Ok(true)
+        self.commit_subscription_change(tx, n, ctx, change, now).await
     }
 
     /// Delete Subscription, with its pending notifications.
@@ -375,16 +388,10 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if n == 0 {
-            return Ok(false);
-        }
         let mut change = Change::new("subscription.delete", "ngsi_subscription", &row.subscription.id)
             .before(row.subscription.to_stored());
         change.unit_id = row.owner;
-        append(&mut tx, ctx, change, now).await?;
-        self.signals.subscriptions_changed();
-        tx.commit().await?;
-        Ok(true)
+        self.commit_subscription_change(tx, n, ctx, change, now).await
     }
 
     // -----------------------------------------------------------------------------------------
@@ -463,14 +470,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         delete_rows(&mut tx, rows).await?;
-        sqlx::query(
-            "UPDATE ctx_subscriptions SET times_sent = times_sent + 1, last_notification = $1, last_success = $1
-             WHERE pk = $2",
-        )
-        .bind(ts(at))
-        .bind(subscription)
-        .execute(&mut *tx)
-        .await?;
+        count_attempt(&mut tx, subscription, at, true).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -491,12 +491,8 @@ impl Store {
             Some(next) => {
                 let mut q =
                     QueryBuilder::<Sqlite>::new("UPDATE ctx_notifications SET attempts = attempts + 1, last_error = ");
-                q.push_bind(error.chars().take(500).collect::<String>()).push(" WHERE pk IN (");
-                let mut sep = q.separated(", ");
-                for pk in rows {
-                    sep.push_bind(*pk);
-                }
-                q.push(")");
+                q.push_bind(error.chars().take(500).collect::<String>());
+                push_ids(&mut q, " WHERE pk IN ", rows.iter().copied());
                 q.build().execute(&mut *tx).await?;
                 sqlx::query(
                     "UPDATE ctx_notifications SET next_attempt = $1 WHERE subscription = $2 AND next_attempt < $1",
@@ -508,14 +504,7 @@ impl Store {
             }
             None => delete_rows(&mut tx, rows).await?,
         }
-        sqlx::query(
-            "UPDATE ctx_subscriptions SET times_failed = times_failed + 1, last_notification = $1, last_failure = $1
-             WHERE pk = $2",
-        )
-        .bind(ts(at))
-        .bind(subscription)
-        .execute(&mut *tx)
-        .await?;
+        count_attempt(&mut tx, subscription, at, false).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -529,25 +518,30 @@ impl Store {
 
 fn push_not_in(q: &mut QueryBuilder<'_, Sqlite>, busy: &[i64]) {
     if !busy.is_empty() {
-        q.push(" AND subscription NOT IN (");
-        let mut sep = q.separated(", ");
-        for pk in busy {
-            sep.push_bind(*pk);
-        }
-        q.push(")");
+        push_ids(q, " AND subscription NOT IN ", busy.iter().copied());
     }
 }
 
+/// `timesSent` / `lastSuccess` or `timesFailed` / `lastFailure`, and `lastNotification`.
+async fn count_attempt(
+    conn: &mut SqliteConnection,
+    subscription: i64,
+    at: DateTime<Utc>,
+    ok: bool,
+) -> Result<(), StoreError> {
+    let sql = if ok {
+        "UPDATE ctx_subscriptions SET times_sent = times_sent + 1, last_notification = $1, last_success = $1 WHERE pk = $2"
+    } else {
+        "UPDATE ctx_subscriptions SET times_failed = times_failed + 1, last_notification = $1, last_failure = $1 \
+         WHERE pk = $2"
+    };
+    sqlx::query(sql).bind(ts(at)).bind(subscription).execute(&mut *conn).await?;
+    Ok(())
+}
+
 async fn delete_rows(conn: &mut SqliteConnection, rows: &[i64]) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM ctx_notifications WHERE pk IN (");
-    let mut sep = q.separated(", ");
-    for pk in rows {
-        sep.push_bind(*pk);
-    }
-    q.push(")");
+    let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM ctx_notifications WHERE");
+    push_ids(&mut q, " pk IN ", rows.iter().copied());
     q.build().execute(&mut *conn).await?;
     Ok(())
 }
