@@ -2,7 +2,8 @@
 //! create, query, retrieve, update, delete. What a change triggers is decided by the context
 //! writer (`haidang-store`), what is sent by the [`notifier`](super::notifier).
 //!
-//! Access: reading subscriptions needs `context.read`, changing them `context.write`; a
+//! Access: reading subscriptions needs `context.read`, changing them `context.write` (creating
+//! one, which reads data for its subscriber, needs both); a
 //! subscription belongs to the unit of whoever created it, and the usual scope rule applies (a
 //! commune's token sees and changes its own only; the province's sees all). A subscription
 //! notifies only of entities its creator could read when it subscribed.
