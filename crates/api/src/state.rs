@@ -34,6 +34,8 @@ pub struct ApiConfig {
     /// Where citizens reach the server (for links in e-mails), e.g. `https://ioc.gialai.gov.vn`.
     pub public_url: Option<String>,
     pub reports: ReportsConfig,
+    /// NGSI-LD notifications: retries, timeouts.
+    pub notifications: crate::ngsi::notifier::NotifierConfig,
 }
 
 impl Default for ApiConfig {
@@ -52,6 +54,7 @@ impl Default for ApiConfig {
             tile_attribution: "© OpenStreetMap contributors".into(),
             public_url: None,
             reports: ReportsConfig::default(),
+            notifications: Default::default(),
         }
     }
 }

@@ -32,6 +32,34 @@ pub struct Config {
     pub reports: Reports,
     pub notify: Notify,
     pub mqtt: Mqtt,
+    pub ngsi: Ngsi,
+}
+
+/// NGSI-LD notifications to subscribers: how failed ones are retried.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ngsi {
+    /// Milliseconds before the first retry of a failed notification; each further one waits
+    /// twice as long.
+    pub notify_retry_base_ms: u64,
+    /// The longest wait between two retries, in seconds.
+    pub notify_retry_max_secs: u64,
+    /// Notifications still failing this many hours after they were queued are dropped.
+    pub notify_give_up_hours: i64,
+    /// Seconds a receiver has to answer.
+    pub notify_timeout_secs: u64,
+}
+
+impl Default for Ngsi {
+    fn default() -> Self {
+        let d = haidang_api::ngsi::notifier::NotifierConfig::default();
+        Self {
+            notify_retry_base_ms: d.retry_base.as_millis() as u64,
+            notify_retry_max_secs: d.retry_max.as_secs(),
+            notify_give_up_hours: d.give_up_after.num_hours(),
+            notify_timeout_secs: d.timeout.as_secs(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -189,6 +217,7 @@ impl Default for Config {
             reports: Reports::default(),
             notify: Notify::default(),
             mqtt: Mqtt::default(),
+            ngsi: Ngsi::default(),
         }
     }
 }
@@ -328,6 +357,18 @@ impl Config {
                 problems.push(format!("setting `mqtt.external.ca_file`: {} does not exist", ca.display()));
             }
         }
+        let n = &self.ngsi;
+        if !(1..=3_600_000).contains(&n.notify_retry_base_ms)
+            || !(1..=86_400).contains(&n.notify_retry_max_secs)
+            || !(1..=24 * 365).contains(&n.notify_give_up_hours)
+            || !(1..=300).contains(&n.notify_timeout_secs)
+        {
+            problems.push(
+                "settings `ngsi.notify_*`: retry_base_ms 1–3600000, retry_max_secs 1–86400, give_up_hours 1–8760, \
+                 timeout_secs 1–300"
+                    .into(),
+            );
+        }
         if problems.is_empty() { Ok(()) } else { bail!("invalid configuration:\n  {}", problems.join("\n  ")) }
     }
 
@@ -394,6 +435,13 @@ impl Config {
                     max_video_bytes: self.reports.max_video_mb * 1024 * 1024,
                     ..Default::default()
                 },
+                ..Default::default()
+            },
+            notifications: haidang_api::ngsi::notifier::NotifierConfig {
+                retry_base: std::time::Duration::from_millis(self.ngsi.notify_retry_base_ms),
+                retry_max: std::time::Duration::from_secs(self.ngsi.notify_retry_max_secs),
+                give_up_after: chrono::Duration::hours(self.ngsi.notify_give_up_hours),
+                timeout: std::time::Duration::from_secs(self.ngsi.notify_timeout_secs),
                 ..Default::default()
             },
         }

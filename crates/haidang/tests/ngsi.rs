@@ -7,6 +7,8 @@ mod support;
 
 mod ngsi {
     pub mod common;
+    pub mod receiver;
+    pub mod s6_10_subscriptions;
     pub mod s6_14_batch;
     pub mod s6_18_temporal;
     pub mod s6_25_discovery;

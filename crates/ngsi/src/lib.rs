@@ -9,6 +9,8 @@
 //!   normalized, concise or keyValues JSON or GeoJSON.
 //! - [`query`]: the `q` query language. [`geoquery`]: `georel`/`geometry`/`coordinates`.
 //! - [`temporal`]: temporal queries, durations, aggregation and the temporal representations.
+//! - [`subscription`]: subscriptions (parse, check, render), what triggers them, notification
+//!   bodies.
 //! - [`error`]: the specification's problem types and status codes.
 //!
 //! Inside Hải Đăng every name is held **expanded** (full IRIs); compaction happens only when
@@ -19,6 +21,7 @@ pub mod entity;
 pub mod error;
 pub mod geoquery;
 pub mod query;
+pub mod subscription;
 pub mod temporal;
 
 pub use context::Context;

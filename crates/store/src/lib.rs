@@ -67,6 +67,8 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     data_dir: PathBuf,
     context_writer: Arc<tokio::sync::OnceCell<context::ContextWriter>>,
+    /// Subscription changes → the context writer → the notifier.
+    signals: Arc<context::ContextSignals>,
 }
 
 impl Store {
@@ -95,7 +97,14 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader, clock, data_dir: data_dir.to_owned(), context_writer: Default::default() })
+        Ok(Self {
+            writer,
+            reader,
+            clock,
+            data_dir: data_dir.to_owned(),
+            context_writer: Default::default(),
+            signals: Default::default(),
+        })
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -122,6 +131,7 @@ impl Store {
 
     /// Waits for in-flight statements and closes the database cleanly (checkpointing the WAL).
     pub async fn close(&self) {
+        self.signals.close();
         if let Some(w) = self.context_writer.get() {
             w.stop().await;
         }

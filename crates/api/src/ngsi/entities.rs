@@ -15,7 +15,7 @@ use haidang_store::context::{EntityQuery, OpOutcome, Visibility, WriteAccess, Wr
 use serde_json::{Value, json};
 
 use super::access::Caller;
-use super::http::{self, Accept, COUNT_HEADER, NgsiResult, accept, respond};
+use super::http::{self, Accept, NgsiResult, accept, respond};
 use super::params::{Params, entity_id};
 use crate::state::AppState;
 
@@ -264,36 +264,12 @@ async fn run_query(
     let tenant = http::existing_tenant(state, headers).await?;
     let opts = params.render(ctx, &[])?;
     let want = accept(headers, true)?;
-    let (limit, offset, count) = page_params(params)?;
+    let paging = params.page(DEFAULT_LIMIT, MAX_LIMIT)?;
     let visibility = caller.visibility(state, &tenant);
-    let page = find(state, &tenant, &visibility, &filter, limit, offset, count).await?;
+    let page = find(state, &tenant, &visibility, &filter, paging.limit, paging.offset, paging.count).await?;
     let entities: Vec<&Entity> = page.entities.iter().map(|r| &r.entity).collect();
     let body = render_list(&entities, ctx, &opts, want, &params.geometry_property(ctx));
-    let mut res = respond(state, StatusCode::OK, body, ctx, want);
-    if let Some(total) = page.total
-        && let Ok(v) = HeaderValue::from_str(&total.to_string())
-    {
-        res.headers_mut().insert(COUNT_HEADER, v);
-    }
-    Ok(res)
-}
-
-/// `limit`, `offset` and `count` of a query (clauses 6.3.10, 6.3.13).
-pub fn page_params(params: &Params) -> NgsiResult<(usize, usize, bool)> {
-    let limit = params.number("limit")?.unwrap_or(DEFAULT_LIMIT);
-    if limit > MAX_LIMIT {
-        return Err(NgsiError::new(
-            haidang_ngsi::ErrorKind::TooManyResults,
-            format!("limit may be at most {MAX_LIMIT}"),
-        )
-        .into());
-    }
-    let offset = params.number("offset")?.unwrap_or(0);
-    let count = params.flag("count")?;
-    if limit == 0 && !count {
-        return Err(NgsiError::bad_data("limit=0 makes sense only with count=true").into());
-    }
-    Ok((limit, offset, count))
+    Ok(http::with_count(respond(state, StatusCode::OK, body, ctx, want), page.total))
 }
 
 /// Runs a filter against the store.
@@ -555,7 +531,7 @@ pub async fn attribute_delete(
 }
 
 /// Percent-encodes what cannot stand in a path segment.
-fn urlencoding(s: &str) -> String {
+pub(crate) fn urlencoding(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~:@!$&'()*+,;=".contains(&b) {

@@ -322,6 +322,16 @@ pub fn respond(state: &AppState, status: StatusCode, mut body: Value, ctx: &Cont
     res
 }
 
+/// Adds `NGSILD-Results-Count` when the total was asked for (`count=true`).
+pub fn with_count(mut res: Response, total: Option<u64>) -> Response {
+    if let Some(total) = total
+        && let Ok(v) = HeaderValue::from_str(&total.to_string())
+    {
+        res.headers_mut().insert(COUNT_HEADER, v);
+    }
+    res
+}
+
 pub fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }

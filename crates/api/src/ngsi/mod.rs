@@ -5,6 +5,8 @@
 //! - [`access`]: who may read and write what (org-unit scope, token entity types, open types).
 //! - [`entities`], [`batch`], [`discovery`]: the context-information operations of clause 6.
 //! - [`temporal`]: the temporal API (clauses 6.18–6.22), read from the attribute history.
+//! - [`subscriptions`] (clauses 6.10–6.11) and the [`notifier`] that delivers what the context
+//!   writer queued.
 //!
 //! Entities and their changes go to the store through the group-committing
 //! [`ContextWriter`]; this layer parses, checks access and renders.
@@ -15,7 +17,9 @@ pub mod contexts;
 pub mod discovery;
 pub mod entities;
 pub mod http;
+pub mod notifier;
 pub mod params;
+pub mod subscriptions;
 pub mod temporal;
 
 use std::sync::{Arc, OnceLock, RwLock};
@@ -60,6 +64,7 @@ pub async fn start(state: &AppState) -> Result<(), haidang_store::StoreError> {
     let _ = state.ngsi.policy.set(Arc::new(access::Policy(state.downgrade())));
     state.store.context_writer().await?;
     state.ngsi.set_open_types(state.store.open_context_types().await?);
+    notifier::spawn(state);
     Ok(())
 }
 
@@ -100,6 +105,11 @@ pub fn router() -> Router<AppState> {
         .route("/ngsi-ld/v1/attributes", get(discovery::attributes))
         .route("/ngsi-ld/v1/attributes/{attr}", get(discovery::attribute_info))
         .route("/ngsi-ld/v1/jsonldContexts/{id}", get(contexts::served))
+        .route("/ngsi-ld/v1/subscriptions", post(subscriptions::create).get(subscriptions::query))
+        .route(
+            "/ngsi-ld/v1/subscriptions/{id}",
+            get(subscriptions::retrieve).patch(subscriptions::update).delete(subscriptions::delete),
+        )
         .merge(temporal_routes())
 }
 

@@ -2,9 +2,17 @@
 
 use haidang_ngsi::entity::validate::is_absolute_uri;
 use haidang_ngsi::entity::{Format, RenderOptions, names};
-use haidang_ngsi::{Context, NgsiError};
+use haidang_ngsi::{Context, ErrorKind, NgsiError};
 
 use super::http::NgsiResult;
+
+/// `limit`, `offset` and `count` of a list operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: usize,
+    pub offset: usize,
+    pub count: bool,
+}
 
 /// The URL's parameters in order (a name may repeat).
 pub struct Params(Vec<(String, String)>);
@@ -48,6 +56,21 @@ impl Params {
                 })
             })
             .transpose()
+    }
+
+    /// Paging of a list: `limit` (`default` when absent; above `max` is `TooManyResults`),
+    /// `offset`, `count`; `limit=0` only with `count=true`.
+    pub fn page(&self, default: usize, max: usize) -> NgsiResult<Page> {
+        let limit = self.number("limit")?.unwrap_or(default);
+        if limit > max {
+            return Err(NgsiError::new(ErrorKind::TooManyResults, format!("limit may be at most {max}")).into());
+        }
+        let offset = self.number("offset")?.unwrap_or(0);
+        let count = self.flag("count")?;
+        if limit == 0 && !count {
+            return Err(NgsiError::bad_data("limit=0 makes sense only with count=true").into());
+        }
+        Ok(Page { limit, offset, count })
     }
 
     /// The `options` values (and `format`), checked against what the operation knows.

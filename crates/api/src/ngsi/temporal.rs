@@ -35,8 +35,10 @@ use haidang_store::context::{
 use serde_json::Value;
 
 use super::access::{Caller, Policy};
-use super::entities::{EntityFilter, attribute_delete, body_query, find, page_params, url_query, write_one};
-use super::http::{self, COUNT_HEADER, NgsiResult, accept, respond};
+use super::entities::{
+    DEFAULT_LIMIT, EntityFilter, MAX_LIMIT, attribute_delete, body_query, find, url_query, write_one,
+};
+use super::http::{self, NgsiResult, accept, respond};
 use super::params::{Params, entity_id};
 use crate::state::AppState;
 
@@ -323,22 +325,16 @@ async fn run_query(
 ) -> NgsiResult {
     let tenant = http::existing_tenant(state, headers).await?;
     accept(headers, false)?;
-    let (limit, offset, count) = page_params(params)?;
+    let paging = params.page(DEFAULT_LIMIT, MAX_LIMIT)?;
     let visibility = caller.visibility(state, &tenant);
-    let page = find(state, &tenant, &visibility, &filter, limit, offset, count).await?;
+    let page = find(state, &tenant, &visibility, &filter, paging.limit, paging.offset, paging.count).await?;
     let mut evolutions = Vec::with_capacity(page.entities.len());
     for row in &page.entities {
         evolutions.push(evolution(state, &tenant, row, &ask).await?);
     }
     let rows: Vec<&Entity> = page.entities.iter().map(|r| &r.entity).collect();
     let (bodies, cut) = render_all(&rows, evolutions, ctx, &ask);
-    let mut res = answer(state, headers, Value::Array(bodies), ctx, cut, &ask)?;
-    if let Some(total) = page.total
-        && let Ok(v) = HeaderValue::from_str(&total.to_string())
-    {
-        res.headers_mut().insert(COUNT_HEADER, v);
-    }
-    Ok(res)
+    Ok(http::with_count(answer(state, headers, Value::Array(bodies), ctx, cut, &ask)?, page.total))
 }
 
 /// The operations that write a temporal body: its layers, the first creating or adding to the

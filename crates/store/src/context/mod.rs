@@ -1,5 +1,5 @@
-//! Context data (NGSI-LD entities), their history, subscriptions' outbox, devices and
-//! connectors.
+//! Context data (NGSI-LD entities), their history, subscriptions and their notification
+//! outbox, devices and connectors.
 //!
 //! Writes go through one [`ContextWriter`] task that group-commits: every write waiting when a
 //! transaction starts joins it, so under load one `fsync` covers thousands of attribute
@@ -15,6 +15,7 @@ mod devices;
 mod history;
 mod query;
 mod retention;
+mod subscriptions;
 mod writer;
 
 pub use connectors::{Connector, ConnectorKind, ConnectorPatch, NewConnector};
@@ -22,6 +23,7 @@ pub use devices::{Device, DeviceActivity, DeviceCredentials, DevicePatch, NewDev
 pub use history::{HistoryQuery, HistorySeries, HourlyRow, TimeBound, TimeColumn};
 pub use query::{EntityQuery, EntityRow, QueryPage, Visibility};
 pub use retention::{RetentionReport, TypePolicy};
+pub use subscriptions::{ContextSignals, NewSubscription, PendingNotifications, SubscriberReach, SubscriptionRow};
 pub use writer::{ContextWriter, OpOutcome, OpResult, WriteAccess, WriteOp, WritePolicy, WriterConfig};
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -15,12 +15,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use haidang_core::{Clock, OrgUnitId};
 use haidang_ngsi::entity::{UpdateResult, names};
+use haidang_ngsi::subscription::{Status, Subscription};
 use haidang_ngsi::{AttrKind, Attribute, Entity, ErrorKind, NgsiError};
 use serde_json::Value;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::millis;
+use super::subscriptions::{SubscriberReach, load_watching, queue_notification};
 use crate::{Store, StoreError};
 
 /// Who is writing: the unit that owns what it creates when the entity has no place, the units
@@ -177,6 +179,8 @@ impl ContextWriter {
             .collect();
         let next_seq: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM ctx_history").fetch_one(&mut *conn).await?;
+        let subs_version = store.signals.subscriptions_version();
+        let watching = watching(load_watching(&mut conn).await?);
         drop(conn);
         let (tx, rx) = mpsc::channel(config.queue);
         let task = WriterTask {
@@ -187,6 +191,8 @@ impl ContextWriter {
             next_seq,
             cache: HashMap::new(),
             tenants: BTreeSet::from([String::new()]),
+            subs_version,
+            watching,
         };
         tokio::spawn(task.run(rx));
         Ok(Self { tx })
@@ -232,6 +238,22 @@ struct WriterTask {
     next_seq: i64,
     cache: HashMap<(String, String), Cached>,
     tenants: BTreeSet<String>,
+    /// The subscriptions matched against every change, as of `subs_version` of the store's
+    /// signals (checked inside each group's transaction).
+    subs_version: u64,
+    watching: Vec<Watching>,
+}
+
+/// A subscription the writer matches changes against.
+struct Watching {
+    pk: i64,
+    tenant: String,
+    subscription: Subscription,
+    reach: SubscriberReach,
+}
+
+fn watching(rows: Vec<(i64, String, Subscription, SubscriberReach)>) -> Vec<Watching> {
+    rows.into_iter().map(|(pk, tenant, subscription, reach)| Watching { pk, tenant, subscription, reach }).collect()
 }
 
 /// The working state of one entity within a group.
@@ -286,7 +308,10 @@ impl WriterTask {
     async fn commit_group(&mut self, mut jobs: Vec<Job>) {
         let now = self.clock.now();
         match self.apply_group(&mut jobs, now).await {
-            Ok((results, slots)) => {
+            Ok((results, slots, queued)) => {
+                if queued {
+                    self.store.signals.wake_notifier();
+                }
                 for slot in slots.iter().filter(|s| s.dirty) {
                     let key = (slot.tenant.clone(), slot.id.clone());
                     match (&slot.current, slot.pk) {
@@ -334,11 +359,7 @@ impl WriterTask {
         }
     }
 
-    async fn apply_group(
-        &mut self,
-        jobs: &mut [Job],
-        now: DateTime<Utc>,
-    ) -> Result<(Vec<Vec<OpResult>>, Vec<Slot>), StoreError> {
+    async fn apply_group(&mut self, jobs: &mut [Job], now: DateTime<Utc>) -> Result<GroupOutcome, StoreError> {
         let mut conn = self.store.writer.acquire().await?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         let outcome = self.apply_in_transaction(&mut conn, jobs, now).await;
@@ -361,7 +382,14 @@ impl WriterTask {
         conn: &mut SqliteConnection,
         jobs: &mut [Job],
         now: DateTime<Utc>,
-    ) -> Result<(Vec<Vec<OpResult>>, Vec<Slot>), StoreError> {
+    ) -> Result<GroupOutcome, StoreError> {
+        // Subscription changes bump the version before they commit, on this same connection:
+        // inside this transaction the list read here is the committed one.
+        let version = self.store.signals.subscriptions_version();
+        if version != self.subs_version {
+            self.watching = watching(load_watching(conn).await?);
+            self.subs_version = version;
+        }
         let mut slots: Vec<Slot> = Vec::new();
         let mut index: HashMap<(String, String), usize> = HashMap::new();
         let mut history: Vec<HistoryInsert> = Vec::new();
@@ -394,7 +422,40 @@ impl WriterTask {
         }
         self.write_slots(conn, &mut slots, now).await?;
         self.write_history(conn, &slots, &history).await?;
-        Ok((results, slots))
+        let queued = self.queue_notifications(conn, &slots, now).await?;
+        Ok((results, slots, queued))
+    }
+
+    /// Clause 5.11: queues a notification for every active subscription a change triggers,
+    /// in this transaction (a crash loses none). Nothing at all is done without subscriptions.
+    /// Returns whether any was queued.
+    async fn queue_notifications(
+        &self,
+        conn: &mut SqliteConnection,
+        slots: &[Slot],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if self.watching.is_empty() {
+            return Ok(false);
+        }
+        let mut queued = false;
+        for slot in slots.iter().filter(|s| s.dirty) {
+            let (before, after) = (slot.before.as_ref(), slot.current.as_ref());
+            let Some(state) = after.or(before) else { continue };
+            for w in &self.watching {
+                if w.tenant != slot.tenant
+                    || w.subscription.status(now) != Status::Active
+                    || !w.reach.may_see(slot.owner, state)
+                {
+                    continue;
+                }
+                if let Some(change) = w.subscription.change_for(before, after, &slot.changed, now) {
+                    queue_notification(conn, w.pk, &Value::Array(vec![change.to_stored()]), now).await?;
+                    queued = true;
+                }
+            }
+        }
+        Ok(queued)
     }
 
     async fn load(&self, conn: &mut SqliteConnection, tenant: &str, id: &str) -> Result<Slot, StoreError> {
@@ -731,6 +792,9 @@ impl WriterTask {
         Ok(())
     }
 }
+
+/// The answers of a group, its entity slots, and whether notifications were queued.
+type GroupOutcome = (Vec<Vec<OpResult>>, Vec<Slot>, bool);
 
 enum Scalar {
     Number(f64),
