@@ -55,6 +55,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "ops", description = "Health, readiness, metrics, UI configuration"),
         (name = "reports", description = "Citizen field reports: queues, workflow, statistics, set-up"),
         (name = "public", description = "The citizen's side: report form, tracking, public portal (no account)"),
+        (name = "context", description = "Context data (NGSI-LD) administration: entity type policies"),
     ),
     components(schemas(error::Problem)),
     modifiers(&Security)
@@ -96,6 +97,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::reports::router())
         .merge(routes::report_setup::router())
         .merge(routes::public::router())
+        .merge(routes::context_types::router())
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.

@@ -1,7 +1,7 @@
 //! Background work of a running server: the follower of report deadlines, the notice outbox,
 //! the closing of unrated reports, the erasure of old contact details, the sweep of orphaned
-//! files, and the watch over devices (activity recorded, silence reported). Each pass is a
-//! plain function, so tests run one on a manual clock.
+//! files, the watch over devices (activity recorded, silence reported) and the retention of
+//! context history. Each pass is a plain function, so tests run one on a manual clock.
 
 use chrono::Duration;
 use haidang_api::AppState;
@@ -117,6 +117,15 @@ pub async fn watch_devices(state: &AppState, silent: &mut HashSet<String>) -> Re
     Ok(fell_silent)
 }
 
+/// Rows of one history series per transaction in the retention pass: small enough that the
+/// context writer, which commits through the same SQLite writer, never waits long.
+pub const RETENTION_BATCH: usize = 5_000;
+
+/// Applies the entity types' history retention (raw → hourly → gone) at the clock's now.
+pub async fn context_retention(state: &AppState) -> Result<haidang_store::context::RetentionReport, StoreError> {
+    state.store.context_retention(state.clock.now(), RETENTION_BATCH).await
+}
+
 /// Starts the loops; they stop when the returned handles are aborted.
 pub fn spawn(state: AppState, channels: Channels) -> Vec<tokio::task::JoinHandle<()>> {
     let mut jobs = Vec::new();
@@ -165,6 +174,11 @@ pub fn spawn(state: AppState, channels: Channels) -> Vec<tokio::task::JoinHandle
             }
             if let Err(e) = sweep_media(&state).await {
                 tracing::error!(error = %e, "sweeping orphaned media failed");
+            }
+            match context_retention(&state).await {
+                Ok(r) if r != Default::default() => tracing::info!(?r, "context history retention applied"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "context history retention failed"),
             }
         }
     }));

@@ -8,6 +8,7 @@ mod support;
 mod ngsi {
     pub mod common;
     pub mod s6_14_batch;
+    pub mod s6_18_temporal;
     pub mod s6_25_discovery;
     pub mod s6_4_entities;
     pub mod scope;

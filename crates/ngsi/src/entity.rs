@@ -405,6 +405,12 @@ impl Attribute {
         stored::attr_from_stored(stored)
     }
 
+    /// One instance as a JSON object (never a bare concise value) under the compacted name
+    /// `key`: the temporal representation's element (clause 4.5.7).
+    pub fn render_instance(&self, key: &str, ctx: &Context, opts: &RenderOptions) -> Value {
+        render::render_instance(self, ctx, opts, false, key)
+    }
+
     /// The value the `q` language compares (`value`, `object`, `languageMap`, `vocab`, `json`).
     pub fn query_value(&self) -> &Value {
         &self.value

@@ -8,6 +8,7 @@
 //!   with `datasetId` instances), parsed from normalized or concise JSON, rendered back as
 //!   normalized, concise or keyValues JSON or GeoJSON.
 //! - [`query`]: the `q` query language. [`geoquery`]: `georel`/`geometry`/`coordinates`.
+//! - [`temporal`]: temporal queries, durations, aggregation and the temporal representations.
 //! - [`error`]: the specification's problem types and status codes.
 //!
 //! Inside Hải Đăng every name is held **expanded** (full IRIs); compaction happens only when
@@ -18,6 +19,7 @@ pub mod entity;
 pub mod error;
 pub mod geoquery;
 pub mod query;
+pub mod temporal;
 
 pub use context::Context;
 pub use entity::{AttrKind, Attribute, Entity};

@@ -83,7 +83,7 @@ pub struct EntityFilter {
 }
 
 impl EntityFilter {
-    fn from_params(params: &Params, ctx: &Context) -> NgsiResult<Self> {
+    pub fn from_params(params: &Params, ctx: &Context) -> NgsiResult<Self> {
         let types = params
             .get("type")
             .map(|t| {
@@ -170,7 +170,7 @@ impl EntityFilter {
         })
     }
 
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.ids.is_none()
             && self.id_pattern.is_none()
             && self.types.is_none()
@@ -241,6 +241,22 @@ async fn run_query(
     let tenant = http::existing_tenant(state, headers).await?;
     let opts = params.render(ctx, &[])?;
     let want = accept(headers, true)?;
+    let (limit, offset, count) = page_params(params)?;
+    let visibility = caller.visibility(state, &tenant);
+    let page = find(state, &tenant, &visibility, &filter, limit, offset, count).await?;
+    let entities: Vec<&Entity> = page.entities.iter().map(|r| &r.entity).collect();
+    let body = render_list(&entities, ctx, &opts, want, &params.geometry_property(ctx));
+    let mut res = respond(state, StatusCode::OK, body, ctx, want);
+    if let Some(total) = page.total
+        && let Ok(v) = HeaderValue::from_str(&total.to_string())
+    {
+        res.headers_mut().insert(COUNT_HEADER, v);
+    }
+    Ok(res)
+}
+
+/// `limit`, `offset` and `count` of a query (clauses 6.3.10, 6.3.13).
+pub fn page_params(params: &Params) -> NgsiResult<(usize, usize, bool)> {
     let limit = params.number("limit")?.unwrap_or(DEFAULT_LIMIT);
     if limit > MAX_LIMIT {
         return Err(NgsiError::new(
@@ -254,17 +270,7 @@ async fn run_query(
     if limit == 0 && !count {
         return Err(NgsiError::bad_data("limit=0 makes sense only with count=true").into());
     }
-    let visibility = caller.visibility(state, &tenant);
-    let page = find(state, &tenant, &visibility, &filter, limit, offset, count).await?;
-    let entities: Vec<&Entity> = page.entities.iter().map(|r| &r.entity).collect();
-    let body = render_list(&entities, ctx, &opts, want, &params.geometry_property(ctx));
-    let mut res = respond(state, StatusCode::OK, body, ctx, want);
-    if let Some(total) = page.total
-        && let Ok(v) = HeaderValue::from_str(&total.to_string())
-    {
-        res.headers_mut().insert(COUNT_HEADER, v);
-    }
-    Ok(res)
+    Ok((limit, offset, count))
 }
 
 /// Runs a filter against the store.

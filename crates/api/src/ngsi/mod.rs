@@ -4,6 +4,7 @@
 //!   body, media types in and out, errors as the specification's problem documents.
 //! - [`access`]: who may read and write what (org-unit scope, token entity types, open types).
 //! - [`entities`], [`batch`], [`discovery`]: the context-information operations of clause 6.
+//! - [`temporal`]: the temporal API (clauses 6.18–6.22), read from the attribute history.
 //!
 //! Entities and their changes go to the store through the group-committing
 //! [`ContextWriter`]; this layer parses, checks access and renders.
@@ -15,6 +16,7 @@ pub mod discovery;
 pub mod entities;
 pub mod http;
 pub mod params;
+pub mod temporal;
 
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -98,4 +100,20 @@ pub fn router() -> Router<AppState> {
         .route("/ngsi-ld/v1/attributes", get(discovery::attributes))
         .route("/ngsi-ld/v1/attributes/{attr}", get(discovery::attribute_info))
         .route("/ngsi-ld/v1/jsonldContexts/{id}", get(contexts::served))
+        .merge(temporal_routes())
+}
+
+fn temporal_routes() -> Router<AppState> {
+    use axum::routing::delete;
+    Router::new()
+        .route("/ngsi-ld/v1/temporal/entities", get(temporal::query).post(temporal::create))
+        .route("/ngsi-ld/v1/temporal/entities/", get(temporal::query).post(temporal::create))
+        .route("/ngsi-ld/v1/temporal/entities/{id}", get(temporal::retrieve).delete(temporal::delete))
+        .route("/ngsi-ld/v1/temporal/entities/{id}/attrs", post(temporal::append))
+        .route("/ngsi-ld/v1/temporal/entities/{id}/attrs/{attr}", delete(temporal::delete_attribute))
+        .route(
+            "/ngsi-ld/v1/temporal/entities/{id}/attrs/{attr}/{instance}",
+            delete(temporal::delete_instance).patch(temporal::patch_instance),
+        )
+        .route("/ngsi-ld/v1/temporal/entityOperations/query", post(temporal::query_post))
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod context_types;
 pub mod duty;
 pub mod events;
 pub mod open311;

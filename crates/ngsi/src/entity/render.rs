@@ -144,7 +144,13 @@ fn rendered_value(inst: &Attribute, ctx: &Context, concise: bool) -> Value {
     }
 }
 
-fn render_instance(inst: &Attribute, ctx: &Context, opts: &RenderOptions, allow_bare: bool, key: &str) -> Value {
+pub(super) fn render_instance(
+    inst: &Attribute,
+    ctx: &Context,
+    opts: &RenderOptions,
+    allow_bare: bool,
+    key: &str,
+) -> Value {
     let concise = opts.format == Format::Concise;
     let mut out = Map::new();
     let converted = match (&opts.lang, inst.kind) {

@@ -13,11 +13,13 @@
 mod devices;
 mod history;
 mod query;
+mod retention;
 mod writer;
 
 pub use devices::{Device, DeviceActivity, DeviceCredentials, DevicePatch, NewDevice};
-pub use history::{HistoryQuery, HistoryRow, HourlyRow, TimeBound};
+pub use history::{HistoryQuery, HistorySeries, HourlyRow, TimeBound, TimeColumn};
 pub use query::{EntityQuery, EntityRow, QueryPage, Visibility};
+pub use retention::{RetentionReport, TypePolicy};
 pub use writer::{ContextWriter, OpOutcome, OpResult, WriteAccess, WriteOp, WritePolicy, WriterConfig};
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -689,17 +689,25 @@ impl WriterTask {
     ) -> Result<(), StoreError> {
         // Deleted entities take their history with them; skip rows for them.
         let mut rows = Vec::with_capacity(history.len());
+        // An attribute written twice in one group (two requests, or the layers of a temporal
+        // write) is pushed with every instance stamped now, so an unchanged instance of another
+        // datasetId comes again: skip an instance equal to the last one of its series.
+        let mut last: HashMap<(usize, &str, Option<&str>), &Attribute> = HashMap::new();
         for h in history {
             let Some(pk) = slots[h.slot].pk.filter(|_| slots[h.slot].current.is_some()) else { continue };
+            let key = (h.slot, h.attr.as_str(), h.instance.dataset_id.as_deref());
+            if last.insert(key, &h.instance) == Some(&h.instance) {
+                continue;
+            }
             let attr = self.intern(conn, &h.attr).await?;
             let seq = self.next_seq;
             self.next_seq += 1;
             rows.push((pk, attr, seq, &h.instance));
         }
-        // 8 parameters a row; SQLite allows 32,766 per statement.
+        // 9 parameters a row; SQLite allows 32,766 per statement.
         for chunk in rows.chunks(500) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO ctx_history (entity, attr, dataset, observed_at, seq, modified_at, value, doc) ",
+                "INSERT INTO ctx_history (entity, attr, dataset, observed_at, seq, modified_at, value, doc, has_observed) ",
             );
             q.push_values(chunk, |mut b, (pk, attr, seq, instance)| {
                 let modified = instance.modified_at.map(millis).unwrap_or_default();
@@ -716,7 +724,7 @@ impl WriterTask {
                     Scalar::Text(s) => b.push_bind(s),
                     Scalar::None => b.push_bind(None::<f64>),
                 };
-                b.push_bind(doc);
+                b.push_bind(doc).push_bind(instance.observed_at.is_some());
             });
             q.build().execute(&mut *conn).await?;
         }
