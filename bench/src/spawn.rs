@@ -61,7 +61,7 @@ impl Spawned {
                 .args(["demo", "--data"])
                 .arg(&data)
                 .args(["--listen", &listen, "--demo-token", &token, "--demo-password", password])
-                .args(["--mqtt-listen", "127.0.0.1:0"])
+                .args(["--mqtt-listen", "127.0.0.1:0", "--no-simulation"])
                 // Every benchmark client logs in from 127.0.0.1 as the same account.
                 .env("HAIDANG_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE", "1000")
                 .env("NO_COLOR", "1")

@@ -1,4 +1,4 @@
-//! Devices that feed context data.
+//! Sources of context data: devices, files and pulls.
 //!
 //! A device is provisioned with an id (its MQTT user name and topic prefix), one key, the entity
 //! it feeds, and a [`Mapping`] from the topics it publishes to (below `devices/{id}/`) and the
@@ -6,11 +6,15 @@
 //! device sent; [`Mapping::updates`] turns it into NGSI-LD attribute fragments for the context
 //! writer; [`Health`] says whether a device is reporting.
 //!
+//! Files and pulls from other systems map their rows and items with a [`RecordMapping`]
+//! ([`records`]).
+//!
 //! No I/O here: the broker lives in `haidang-mqtt`, the registry in the store, the glue in the
 //! API crate.
 
 pub mod mapping;
 pub mod measure;
+pub mod records;
 
 use std::fmt;
 
@@ -19,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use mapping::{Mapping, Target, TopicRule, Update};
 pub use measure::{MeasureError, Reading};
+pub use records::{RecordMapping, Source, ValueKind};
 
 /// A device id: 1–64 of `A–Z a–z 0–9 _ - .`, so that it is one MQTT topic level and a URL
 /// path segment as it stands.

@@ -107,7 +107,7 @@ pub fn parse_payload(payload: &[u8]) -> Result<Vec<Reading>, MeasureError> {
 /// 5138; 10^11 ms is 1973).
 const SECONDS_LIMIT: f64 = 1e11;
 
-fn parse_time(value: &Value) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_time(value: &Value) -> Result<DateTime<Utc>, String> {
     match value {
         Value::String(s) => DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))

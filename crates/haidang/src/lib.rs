@@ -9,3 +9,4 @@ pub mod import;
 pub mod jobs;
 pub mod mqtt;
 pub mod server;
+pub mod simulator;

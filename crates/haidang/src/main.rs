@@ -46,6 +46,9 @@ enum Command {
         /// Address of the embedded MQTT broker devices publish to ("" for none).
         #[arg(long)]
         mqtt_listen: Option<String>,
+        /// Do not run the simulated stations (air, weather, rivers, lamps, waste, traffic).
+        #[arg(long)]
+        no_simulation: bool,
         /// Optional configuration file for the other settings.
         #[arg(long)]
         config: Option<PathBuf>,
@@ -161,9 +164,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = bind(&config.listen).await?;
             let devices = haidang::mqtt::Devices::prepare(&config.mqtt).await?;
             tracing::info!(address = %config.listen, mqtt = %devices.describe(), "Hải Đăng is serving");
-            server::run(&config, store, config.api(false), listener, devices).await
+            server::run(&config, store, config.api(false), listener, devices, false).await
         }
-        Command::Demo { data, listen, demo_password, demo_token, demo_open311_key, mqtt_listen, config } => {
+        Command::Demo {
+            data,
+            listen,
+            demo_password,
+            demo_token,
+            demo_open311_key,
+            mqtt_listen,
+            no_simulation,
+            config,
+        } => {
             let mut config = Config::load(config.as_deref())?;
             config.data_dir = data;
             config.listen = listen;
@@ -210,10 +222,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("  Phản ánh / report a problem: http://{host}:{}/p/new", addr.port());
             println!("  NGSI-LD:   http://{host}:{}/ngsi-ld/v1/entities", addr.port());
             println!("  MQTT:      {}", devices.describe());
+            if !no_simulation && matches!(devices, haidang::mqtt::Devices::Embedded(_)) {
+                println!(
+                    "  Trạm mô phỏng / simulated stations: {} in Gia Lai publishing over MQTT (dữ liệu mô phỏng / simulated data)",
+                    haidang::simulator::stations::STATIONS.len()
+                );
+            }
             println!(
                 "Dữ liệu minh họa / demo data: departments' codes, people and rosters are invented; communes are official."
             );
-            server::run(&config, store, config.api(true), listener, devices).await
+            server::run(&config, store, config.api(true), listener, devices, !no_simulation).await
         }
         Command::Admin { command } => admin(command).await,
         Command::Backup { data, out } => {

@@ -48,9 +48,16 @@ pub async fn run(
     api: ApiConfig,
     listener: TcpListener,
     devices: crate::mqtt::Devices,
+    simulate: bool,
 ) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), api, PasswordHasher::new()).await?;
     let mut jobs = spawn_jobs(config, store.clone());
+    if simulate && let crate::mqtt::Devices::Embedded(listener) = &devices {
+        let broker = listener.local_addr()?;
+        jobs.extend(
+            crate::simulator::start(&state, &config.data_dir, broker).await.context("starting the demo stations")?,
+        );
+    }
     jobs.extend(crate::jobs::spawn(state.clone(), config.channels()?));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = move || {

@@ -118,7 +118,7 @@ impl Server {
             let child = haidang()
                 .args(["demo", "--data"])
                 .arg(data)
-                .args(["--listen", &listen, "--demo-token", token, "--mqtt-listen", "127.0.0.1:0"])
+                .args(["--listen", &listen, "--demo-token", token, "--mqtt-listen", "127.0.0.1:0", "--no-simulation"])
                 .stdout(out)
                 .stderr(err)
                 .spawn()

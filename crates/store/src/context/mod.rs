@@ -34,6 +34,14 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Attribute values in the history (raw rows), for benchmarks and health figures.
+    pub async fn context_history_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ctx_history").fetch_one(&self.reader).await?;
+        Ok(n as u64)
+    }
+}
+
 /// Milliseconds since the epoch, the time unit of the context tables.
 pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
