@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { mappingLines, shortType, type Device, type NewKey } from '../../api/devices';
 import { useApp } from '../../app/AppContext';
-import { useAsync, usePolling } from '../../app/hooks';
+import { useAsync, useLiveTopic, usePolling } from '../../app/hooks';
 import { ErrorBox, InputField, Notice, Spinner, fieldError } from '../../components/Forms';
 import { useNow } from '../../components/ReportBits';
 import { domainOfType } from '../../lib/monitoring';
@@ -16,6 +16,9 @@ export function DevicePage({ id }: { id: string }) {
   const { t } = useApp();
   const dev = useAsync((s) => api.get<Device>(`/api/devices/${encodeURIComponent(id)}`, undefined, s), [id]);
   usePolling(dev.reload, REFRESH_MS);
+  useLiveTopic('devices', (data) => {
+    if (data && typeof data === 'object' && 'id' in data && data.id === id) dev.reload();
+  });
   const [fresh, setFresh] = useState<Device | null>(null);
   // What a change answered, until the reload it triggers is back.
   const d = dev.loading && fresh ? fresh : dev.data;

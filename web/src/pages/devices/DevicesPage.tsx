@@ -10,7 +10,7 @@ import {
 } from '../../api/devices';
 import type { UnitRef } from '../../api/types';
 import { useApp } from '../../app/AppContext';
-import { useAsync, usePolling } from '../../app/hooks';
+import { useAsync, useLiveTopic, usePolling } from '../../app/hooks';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Dialog } from '../../components/Dialog';
 import { ErrorBox, InputField, SelectField, Spinner, fieldError } from '../../components/Forms';
@@ -31,6 +31,8 @@ export function DevicesPage() {
   const health = search.get('health') ?? '';
   const list = useAsync((s) => api.get<Device[]>('/api/devices', undefined, s), []);
   usePolling(list.reload, REFRESH_MS);
+  // The server announces devices falling silent or reporting again.
+  useLiveTopic('devices', () => list.reload());
   const now = useNow(15_000);
   const [provisionOpen, setProvisionOpen] = useState(false);
   const [created, setCreated] = useState<ProvisionedDevice | null>(null);

@@ -68,7 +68,7 @@ function DomainList({ domain }: { domain: Domain }) {
     ...domain.attrs.map(
       (a): Column<Observed> => ({
         key: a.name,
-        label: a.unit ? `${label(a.name)} (${a.unit})` : label(a.name),
+        label: a.unit || a.ratio ? `${label(a.name)} (${a.ratio ? '%' : a.unit})` : label(a.name),
         // Numbers stay numbers: they sort as numbers and export as numbers.
         value: (e) => {
           const v = e.values[a.name];
