@@ -9,7 +9,7 @@ import { domainOfType } from '../../lib/monitoring';
 import { formatDateTime, formatNumber, formatRelative } from '../../lib/time';
 import { Link, navigate } from '../../router';
 import { REFRESH_MS } from '../monitoring/common';
-import { ConnectionText, DeviceKey, HealthChip } from './common';
+import { ConnectionText, DeviceKey, HealthChip, SilenceField } from './common';
 
 /** `/devices/{id}`: one device's health, connection, last error and mapping; admin actions. */
 export function DevicePage({ id }: { id: string }) {
@@ -290,17 +290,7 @@ function SettingsForm({ d, onChange }: { d: Device; onChange: (d: Device) => voi
       <h2 className="card-title">{t('dev.settings')}</h2>
       <form className="form form-inline" onSubmit={submit} data-testid="device-settings">
         <InputField label={t('dev.name')} value={name} onChange={(e) => setName(e.target.value)} error={fieldError(error, 'name')} required />
-        <InputField
-          label={t('dev.silenceSecs')}
-          hint={t('dev.silenceHint')}
-          type="number"
-          min={30}
-          max={2592000}
-          value={silence}
-          onChange={(e) => setSilence(e.target.value)}
-          error={fieldError(error, 'silence_secs')}
-          required
-        />
+        <SilenceField value={silence} onChange={setSilence} error={fieldError(error, 'silence_secs')} />
         <ErrorBox error={error} fields={['name', 'silence_secs']} />
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={busy}>

@@ -22,7 +22,7 @@ import { DOMAINS } from '../../lib/monitoring';
 import { formatDateTime, formatRelative } from '../../lib/time';
 import { Link, navigate, useLocation } from '../../router';
 import { REFRESH_MS, useMapBase } from '../monitoring/common';
-import { ConnectionText, DeviceKey, HealthChip } from './common';
+import { ConnectionText, DeviceKey, HealthChip, SilenceField } from './common';
 
 /** `/devices`: every device the caller may see, with its health; admins provision new ones. */
 export function DevicesPage() {
@@ -216,19 +216,7 @@ function ProvisionForm({ onDone, onCancel }: { onDone: (d: ProvisionedDevice) =>
             </option>
           ))}
         </SelectField>
-        <InputField
-          label={t('dev.silenceSecs')}
-          hint={t('dev.silenceHint')}
-          type="number"
-          min={30}
-          max={2592000}
-          inputMode="numeric"
-          value={silence}
-          onChange={(e) => setSilence(e.target.value)}
-          error={fieldError(error, 'silence_secs')}
-          optional
-          data-testid="device-silence"
-        />
+        <SilenceField value={silence} onChange={setSilence} error={fieldError(error, 'silence_secs')} optional testId="device-silence" />
       </div>
       <fieldset className="field">
         <legend className="label">{t('dev.location')}</legend>

@@ -1,5 +1,6 @@
 import type { Device, DeviceHealth, ProvisionedDevice } from '../../api/devices';
 import { useApp } from '../../app/AppContext';
+import { InputField } from '../../components/Forms';
 import { OnceSecret } from '../../components/Secret';
 
 export function HealthChip({ health, testId = 'device-health' }: { health: DeviceHealth; testId?: string }) {
@@ -66,5 +67,38 @@ export function DeviceKey({
         </dl>
       )}
     </OnceSecret>
+  );
+}
+
+/** The silence limit in seconds (30 s to 30 days), as the server checks it. */
+export function SilenceField({
+  value,
+  onChange,
+  error,
+  optional,
+  testId,
+}: {
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  optional?: boolean;
+  testId?: string;
+}) {
+  const { t } = useApp();
+  return (
+    <InputField
+      label={t('dev.silenceSecs')}
+      hint={t('dev.silenceHint')}
+      type="number"
+      min={30}
+      max={2592000}
+      inputMode="numeric"
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      error={error}
+      optional={optional}
+      required={!optional}
+      data-testid={testId}
+    />
   );
 }

@@ -6,9 +6,9 @@ import { ErrorBox, Spinner } from '../../components/Forms';
 import { Icon } from '../../components/Icons';
 import { useNow } from '../../components/ReportBits';
 import { DOMAINS, domainById, isSimulated, stateOf, type Domain, type StateKey } from '../../lib/monitoring';
-import { formatDateTime, formatRelative, formatTime } from '../../lib/time';
+import { formatDateTime, formatRelative } from '../../lib/time';
 import { Link, navigate, useLocation } from '../../router';
-import { SimulatedBadge, StateChip, useAttrLabel, useFigure, useObservations } from './common';
+import { SimulatedBadge, StateChip, UpdatedLine, useAttrLabel, useFigure, useObservations } from './common';
 
 /** `/monitoring/{domain}`: the stations of one domain as a table (cards on a phone). */
 export function DomainListPage({ domain: slug }: { domain: string }) {
@@ -111,10 +111,7 @@ function DomainList({ domain }: { domain: Domain }) {
           <h1>
             <Icon name={domain.icon} size={26} /> {t(`monDomain.${domain.id}`)}
           </h1>
-          <p className="muted small" data-testid="mon-updated">
-            {obs.updatedAt ? t('mon.updated', { time: formatTime(new Date(obs.updatedAt), locale) }) : t('app.loading')} ·{' '}
-            {t('mon.autoRefresh')}
-          </p>
+          <UpdatedLine at={obs.updatedAt} />
         </div>
         <div className="head-actions">
           <Link to={`/monitoring?layers=${domain.id}`} className="btn btn-ghost" data-testid="mon-list-map">

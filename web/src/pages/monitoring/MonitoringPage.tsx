@@ -15,9 +15,9 @@ import {
   stateOf,
   type DomainId,
 } from '../../lib/monitoring';
-import { formatRelative, formatTime } from '../../lib/time';
+import { formatRelative } from '../../lib/time';
 import { Link, navigate, useLocation } from '../../router';
-import { useAttrLabel, useFigure, useMapBase, useObservations } from './common';
+import { useAttrLabel, useFigure, UpdatedLine, useMapBase, useObservations } from './common';
 
 const ALL_IDS = DOMAINS.map((d) => d.id);
 
@@ -88,10 +88,7 @@ export function MonitoringPage() {
       <div className="page-head">
         <div>
           <h1>{t('mon.title')}</h1>
-          <p className="muted small" data-testid="mon-updated">
-            {obs.updatedAt ? t('mon.updated', { time: formatTime(new Date(obs.updatedAt), locale) }) : t('app.loading')} ·{' '}
-            {t('mon.autoRefresh')}
-          </p>
+          <UpdatedLine at={obs.updatedAt} />
         </div>
         <div className="head-actions">
           <button type="button" className="btn btn-ghost" onClick={obs.reload} data-testid="mon-refresh">

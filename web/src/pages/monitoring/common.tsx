@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { listEntities, type Observed } from '../../api/ngsi';
 import type { Locale } from '../../api/types';
+import { formatTime } from '../../lib/time';
 import { useApp } from '../../app/AppContext';
 import { useAsync, usePolling, type Async } from '../../app/hooks';
 import type { BaseProps } from '../../components/ReportMap';
@@ -114,5 +115,15 @@ export function useMapBase(): Omit<BaseProps, 'testId'> & { ready: boolean } {
       ready: !cfg.loading,
     }),
     [cfg.data, cfg.loading, config],
+  );
+}
+
+/** "Updated at 10:15 · refreshes every 15 s". */
+export function UpdatedLine({ at }: { at: number | null }) {
+  const { t, locale } = useApp();
+  return (
+    <p className="muted small" data-testid="mon-updated">
+      {at ? t('mon.updated', { time: formatTime(new Date(at), locale) }) : t('app.loading')} · {t('mon.autoRefresh')}
+    </p>
   );
 }
