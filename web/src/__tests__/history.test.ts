@@ -28,6 +28,9 @@ describe('history ranges', () => {
     const t = Date.parse('2025-06-10T01:30:00Z') / 1000; // 08:30 in Vietnam
     expect(axisLabel(t, 86_400, 'vi')).toBe('08:30');
     expect(axisLabel(t, 5 * 86_400, 'vi')).toBe('10/06 08:30');
-    expect(axisLabel(t, 30 * 86_400, 'en')).toBe('10/06');
+    expect(axisLabel(t, 30 * 86_400, 'en')).toBe('10/06 08:30');
+    const midnight = Date.parse('2025-06-09T17:00:00Z') / 1000; // 00:00 on 10/06 in Vietnam
+    expect(axisLabel(midnight, 86_400, 'vi')).toBe('10/06');
+    expect(axisLabel(midnight, 7 * 86_400, 'vi')).toBe('10/06');
   });
 });

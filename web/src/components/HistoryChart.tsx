@@ -10,6 +10,8 @@ interface HistoryChartProps {
   series: Series;
   range: TimeRange;
   label: string;
+  /** The legend's name for the time of a point. */
+  timeLabel: string;
   /** Shown after values ("µg/m³"); `ratio` values (0–1) are drawn as %. */
   unit?: string;
   ratio?: boolean;
@@ -29,7 +31,7 @@ const PALETTE = {
  * One attribute's history as a uPlot line (with a min–max band for aggregates). Dragging across
  * it asks for that span (`onZoom`); the x axis always shows the requested range, in Vietnam time.
  */
-export function HistoryChart({ series, range, label, unit, ratio, locale, dark, onZoom, testId }: HistoryChartProps) {
+export function HistoryChart({ series, range, label, timeLabel, unit, ratio, locale, dark, onZoom, testId }: HistoryChartProps) {
   const ref = useRef<HTMLDivElement>(null);
   const onZoomRef = useRef(onZoom);
   useEffect(() => {
@@ -59,7 +61,7 @@ export function HistoryChart({ series, range, label, unit, ratio, locale, dark, 
       cursor: { drag: { x: true, y: false, setScale: false }, sync: { key: 'hd-history' } },
       legend: { show: true, live: true },
       series: [
-        { value: (_u, v) => (v === null ? '—' : formatDateTime(new Date(v * 1000), locale)) },
+        { label: timeLabel, value: (_u, v) => (v === null ? '—' : formatDateTime(new Date(v * 1000), locale)) },
         {
           label,
           stroke: c.line,
@@ -114,7 +116,7 @@ export function HistoryChart({ series, range, label, unit, ratio, locale, dark, 
       ro.disconnect();
       chart.destroy();
     };
-  }, [series, range.from, range.to, label, unit, ratio, locale, dark]);
+  }, [series, range.from, range.to, label, timeLabel, unit, ratio, locale, dark]);
 
   return (
     <div

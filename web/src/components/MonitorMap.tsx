@@ -98,7 +98,11 @@ export function MonitorMap(props: MonitorMapProps) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map) return;
-    if (!layerRef.current) layerRef.current = L.layerGroup().addTo(map);
+    // A new map (StrictMode mounts twice in development) needs a new layer.
+    if (!layerRef.current || !map.hasLayer(layerRef.current)) {
+      layerRef.current = L.layerGroup().addTo(map);
+      fittedRef.current = null;
+    }
     const layer = layerRef.current;
     // Keep the open popup's station open across a refresh.
     let reopen: string | null = null;

@@ -81,7 +81,8 @@ export function PointsMap(props: PointsMapProps) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map) return;
-    if (!layerRef.current) layerRef.current = L.layerGroup().addTo(map);
+    // A new map (StrictMode mounts twice in development) needs a new layer.
+    if (!layerRef.current || !map.hasLayer(layerRef.current)) layerRef.current = L.layerGroup().addTo(map);
     const layer = layerRef.current;
     layer.clearLayers();
     const b = L.latLngBounds([]);

@@ -49,12 +49,16 @@ export function zoomOut(r: TimeRange, now: number): TimeRange {
   return { from: Math.round(from), to: Math.round(to), preset: null };
 }
 
-/** A tick of the time axis: hours within two days, dates beyond. */
+/**
+ * A tick of the time axis in Vietnam time: hours within two days (with the date at midnight),
+ * dates beyond (with the hour when a tick is not at midnight).
+ */
 export function axisLabel(sec: number, spanSec: number, locale: Locale): string {
   const d = new Date(sec * 1000);
-  if (spanSec <= 2 * 86_400) return formatTime(d, locale);
-  if (spanSec <= 10 * 86_400) return `${formatDate(d, locale).slice(0, 5)} ${formatTime(d, locale)}`;
-  return formatDate(d, locale).slice(0, 5);
+  const time = formatTime(d, locale);
+  const date = formatDate(d, locale).slice(0, 5);
+  if (spanSec <= 2 * 86_400) return time === '00:00' ? date : time;
+  return time === '00:00' ? date : `${date} ${time}`;
 }
 
 /** "01/06/2025 08:00 – 02/06/2025 08:00" */

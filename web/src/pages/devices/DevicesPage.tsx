@@ -111,7 +111,7 @@ export function DevicesPage() {
             initialSort={{ key: 'id', dir: 'asc' }}
             rowTestId={() => 'device-row'}
             toolbar={
-              <label className="sort-select">
+              <label className="toolbar-select">
                 <span className="visually-hidden">{t('dev.health')}</span>
                 <select
                   value={health}

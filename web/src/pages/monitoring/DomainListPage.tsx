@@ -148,7 +148,7 @@ function DomainList({ domain }: { domain: Domain }) {
             rowTestId={() => 'mon-row'}
             rowClassName={(e) => `state-row state-row-${stateOf(domain, e)}`}
             toolbar={
-              <label className="sort-select">
+              <label className="toolbar-select">
                 <span className="visually-hidden">{t('mon.state')}</span>
                 <select value={stateFilter} onChange={(e) => setState(e.target.value)} data-testid="mon-state-filter">
                   <option value="">

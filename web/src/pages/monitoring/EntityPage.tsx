@@ -292,6 +292,7 @@ function HistoryPanel({ e, domain, attrs }: { e: Observed; domain: Domain | unde
                     series={s}
                     range={range}
                     label={label(a)}
+                    timeLabel={t('mon.observedAt')}
                     unit={def.unit}
                     ratio={def.ratio}
                     locale={locale}
