@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 
 // The Rust server serves dist/ at "/" with assets under /assets/ and answers index.html for
-// every non-API path. During `vite dev` the API is proxied to a locally running server.
+// every non-API path. During `vite dev` the API (and NGSI-LD) is proxied to a locally running
+// server.
 const apiTarget = process.env.HAIDANG_URL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
@@ -20,6 +21,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/api': { target: apiTarget, changeOrigin: false },
+      '/ngsi-ld': { target: apiTarget, changeOrigin: false },
     },
   },
   test: {

@@ -2,11 +2,16 @@ import { useEffect, type ReactNode } from 'react';
 import type { ModuleName } from './api/types';
 import { useApp } from './app/AppContext';
 import { Spinner } from './components/Forms';
-import { Layout } from './components/Layout';
+import { Layout, availableModules } from './components/Layout';
 import { AuditPage } from './pages/AuditPage';
+import { DevicePage } from './pages/devices/DevicePage';
+import { DevicesPage } from './pages/devices/DevicesPage';
 import { DutyPage } from './pages/DutyPage';
 import { HomePage } from './pages/HomePage';
 import { LoginPage, safeNext } from './pages/LoginPage';
+import { DomainListPage } from './pages/monitoring/DomainListPage';
+import { EntityPage } from './pages/monitoring/EntityPage';
+import { MonitoringPage } from './pages/monitoring/MonitoringPage';
 import { OrgPage } from './pages/OrgPage';
 import { ChangePasswordPage, ProfilePage, TotpSetupPage } from './pages/ProfilePage';
 import { TokensPage } from './pages/TokensPage';
@@ -62,6 +67,11 @@ const ROUTES: Route[] = [
   { path: '/reports/stats', module: 'reports-stats', render: () => <ReportsStatsPage /> },
   { path: '/reports/admin', module: 'reports-admin', render: () => <ReportsAdminPage /> },
   { path: '/reports/:id', module: 'reports', render: (p) => <ReportDetailPage key={p.id} id={positiveId(p.id)} /> },
+  { path: '/monitoring', module: 'monitoring', render: () => <MonitoringPage /> },
+  { path: '/monitoring/entity/:id', module: 'monitoring', render: (p) => <EntityPage key={p.id} id={p.id ?? ''} /> },
+  { path: '/monitoring/:domain', module: 'monitoring', render: (p) => <DomainListPage key={p.domain} domain={p.domain ?? ''} /> },
+  { path: '/devices', module: 'devices', render: () => <DevicesPage /> },
+  { path: '/devices/:id', module: 'devices', render: (p) => <DevicePage key={p.id} id={p.id ?? ''} /> },
 ];
 
 function Redirect({ to }: { to: string }) {
@@ -123,7 +133,7 @@ export function App() {
     const params = matchPath(r.path, pathname);
     if (!params) continue;
     // Home and profile are always reachable; other modules only when the role has them.
-    const allowed = r.module === 'home' || r.module === 'profile' || me.modules.includes(r.module);
+    const allowed = r.module === 'home' || r.module === 'profile' || availableModules(me).includes(r.module);
     return (
       <Layout>{allowed ? r.render(params) : <Message text={t('error.forbidden')} testId="forbidden" />}</Layout>
     );

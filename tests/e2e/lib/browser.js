@@ -117,6 +117,12 @@ export async function openModule(page, module) {
     await byTestId(page, 'reports-admin-link').click();
     return;
   }
+  // ... and the device list through the monitoring page.
+  if (module === 'devices' && !(await link.isVisible())) {
+    await byTestId(page, 'nav-monitoring').click();
+    await byTestId(page, 'mon-devices-link').click();
+    return;
+  }
   await link.click();
 }
 

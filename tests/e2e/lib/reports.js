@@ -102,6 +102,7 @@ export async function apiSession(username, password = PASSWORD) {
     return {
       get: (p) => call('GET', p),
       post: (p, body) => call('POST', p, body ?? {}),
+      del: (p) => call('DELETE', p),
       logout: () => call('POST', '/api/auth/logout').catch(() => undefined),
     };
   }

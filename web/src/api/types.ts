@@ -14,7 +14,9 @@ export type ModuleName =
   | 'api-docs'
   | 'reports'
   | 'reports-stats'
-  | 'reports-admin';
+  | 'reports-admin'
+  | 'monitoring'
+  | 'devices';
 
 export type RoleCode =
   | 'administrator'

@@ -69,3 +69,37 @@ export function useMedia(query: string): boolean {
   }, [query]);
   return match;
 }
+
+/**
+ * Call `fn` every `ms` while the page is visible, and once when it becomes visible again after
+ * being hidden (so a wall screen or a phone in a pocket does not poll for nothing).
+ */
+export function usePolling(fn: () => void, ms: number): void {
+  const fnRef = useRef(fn);
+  useEffect(() => {
+    fnRef.current = fn;
+  });
+  useEffect(() => {
+    let timer: ReturnType<typeof setInterval> | null = null;
+    const start = () => {
+      if (timer === null) timer = setInterval(() => fnRef.current(), ms);
+    };
+    const stop = () => {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+    };
+    const onVisibility = () => {
+      if (document.hidden) stop();
+      else {
+        fnRef.current();
+        start();
+      }
+    };
+    if (!document.hidden) start();
+    document.addEventListener('visibilitychange', onVisibility);
+    return () => {
+      stop();
+      document.removeEventListener('visibilitychange', onVisibility);
+    };
+  }, [ms]);
+}

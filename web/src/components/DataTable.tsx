@@ -1,6 +1,7 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { useApp } from '../app/AppContext';
 import { csvFilename, downloadCsv, toCsv, type Cell } from '../lib/csv';
+import { downloadXlsx, toXlsx } from '../lib/xlsx';
 import { compareValues, matchesQuery } from '../lib/text';
 
 export interface Column<T> {
@@ -34,7 +35,7 @@ interface DataTableProps<T> {
 
 /**
  * A table of the rows on screen with a client-side filter (diacritic-insensitive), sortable
- * columns (Vietnamese collation) and CSV export of the filtered, sorted rows. On narrow screens
+ * columns (Vietnamese collation) and CSV/XLSX export of the filtered, sorted rows. On narrow screens
  * the stylesheet lays rows out as cards using each cell's data-label.
  */
 export function DataTable<T>({
@@ -81,15 +82,17 @@ export function DataTable<T>({
     setSort((s) => (s?.key === key ? { key, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key, dir: 'asc' }));
   };
 
-  const exportCsv = () => {
+  const exported = () => {
     const cols = columns.filter((c) => !c.noExport);
-    downloadCsv(
-      csvFilename(exportName),
-      toCsv(
-        cols.map((c) => c.label),
-        shown.map((r) => cols.map((c) => c.value(r))),
-      ),
-    );
+    return { header: cols.map((c) => c.label), rows: shown.map((r) => cols.map((c) => c.value(r))) };
+  };
+  const exportCsv = () => {
+    const { header, rows: data } = exported();
+    downloadCsv(csvFilename(exportName), toCsv(header, data));
+  };
+  const exportXlsx = () => {
+    const { header, rows: data } = exported();
+    downloadXlsx(csvFilename(exportName, new Date(), 'xlsx'), toXlsx(caption ?? exportName, header, data));
   };
 
   return (
@@ -137,6 +140,9 @@ export function DataTable<T>({
         {toolbar}
         <button type="button" className="btn btn-ghost" onClick={exportCsv} data-testid={`${testId}-export`}>
           {t('common.exportCsv')}
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={exportXlsx} data-testid={`${testId}-export-xlsx`}>
+          {t('common.exportXlsx')}
         </button>
       </div>
       <div className="table-scroll">

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import type { ModuleName } from '../api/types';
+import type { Me, ModuleName } from '../api/types';
 import { useApp } from '../app/AppContext';
 import { useLiveState } from '../app/hooks';
 import { Link, useLocation } from '../router';
@@ -19,10 +19,13 @@ export const MODULE_PATHS: Record<ModuleName, string> = {
   reports: '/reports',
   'reports-stats': '/reports/stats',
   'reports-admin': '/reports/admin',
+  monitoring: '/monitoring',
+  devices: '/devices',
 };
 
 export const NAV_ORDER: ModuleName[] = [
   'home',
+  'monitoring',
   'reports',
   'reports-stats',
   'org',
@@ -30,13 +33,28 @@ export const NAV_ORDER: ModuleName[] = [
   'users',
   'tokens',
   'audit',
+  'devices',
   'reports-admin',
   'profile',
   'api-docs',
 ];
 
+/**
+ * The modules `me` may open: the server's list, plus the context-data pages for whoever holds
+ * `context.read` (the server's `/api/auth/me` does not name those modules yet).
+ */
+export function availableModules(me: Pick<Me, 'modules' | 'permissions'> | null): ModuleName[] {
+  if (!me) return [];
+  const out = new Set<ModuleName>(me.modules);
+  if (me.permissions.includes('context.read')) {
+    out.add('monitoring');
+    out.add('devices');
+  }
+  return [...out];
+}
+
 /** Modules listed only in the phone menu (reached from the header, home tiles or their pages on a wide screen). */
-const SECONDARY = new Set<ModuleName>(['profile', 'api-docs', 'reports-admin']);
+const SECONDARY = new Set<ModuleName>(['profile', 'api-docs', 'reports-admin', 'devices']);
 
 export function Logo({ size = 32 }: { size?: number }) {
   // A lighthouse ("hải đăng") with its beam.
@@ -139,7 +157,8 @@ export function Layout({ children }: { children: ReactNode }) {
   const menuOpen = menuOpenAt === pathname;
   const setMenuOpen = (f: (open: boolean) => boolean) => setMenuOpenAt(f(menuOpen) ? pathname : null);
 
-  const modules = NAV_ORDER.filter((m) => me?.modules.includes(m));
+  const allowed = availableModules(me);
+  const modules = NAV_ORDER.filter((m) => allowed.includes(m));
   const demo = Boolean(config?.demo || me?.demo);
 
   return (

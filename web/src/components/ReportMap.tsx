@@ -12,7 +12,7 @@ export interface MapPoint {
   ring?: boolean;
 }
 
-interface BaseProps {
+export interface BaseProps {
   tileUrl: string | null;
   tileAttribution: string;
   /** Province bounds: the initial view, and the limit for the pin. */
@@ -22,7 +22,8 @@ interface BaseProps {
   className?: string;
 }
 
-function useLeaflet(base: BaseProps, opts: L.MapOptions = {}) {
+/** A Leaflet map in a div, created once, resized with its container, with the configured tiles. */
+export function useLeaflet(base: BaseProps, opts: L.MapOptions = {}) {
   const containerRef = useRef<HTMLDivElement>(null);
   const mapRef = useRef<L.Map | null>(null);
   useEffect(() => {
@@ -80,7 +81,8 @@ export function PointsMap(props: PointsMapProps) {
   useEffect(() => {
     const map = mapRef.current;
     if (!map) return;
-    if (!layerRef.current) layerRef.current = L.layerGroup().addTo(map);
+    // A new map (StrictMode mounts twice in development) needs a new layer.
+    if (!layerRef.current || !map.hasLayer(layerRef.current)) layerRef.current = L.layerGroup().addTo(map);
     const layer = layerRef.current;
     layer.clearLayers();
     const b = L.latLngBounds([]);

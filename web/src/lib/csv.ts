@@ -16,9 +16,8 @@ export function toCsv(header: readonly string[], rows: readonly (readonly Cell[]
   return '\uFEFF' + lines.join('\r\n') + '\r\n';
 }
 
-/** Offer a CSV string as a file download. */
-export function downloadCsv(filename: string, csv: string): void {
-  const blob = new Blob([csv], { type: 'text/csv;charset=utf-8' });
+/** Offer a file for download. */
+export function downloadBlob(filename: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -29,8 +28,13 @@ export function downloadCsv(filename: string, csv: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/** Offer a CSV string as a file download. */
+export function downloadCsv(filename: string, csv: string): void {
+  downloadBlob(filename, new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+}
+
 /** "users-2025-01-02.csv" with today's Vietnam date. */
-export function csvFilename(base: string, now = new Date()): string {
+export function csvFilename(base: string, now = new Date(), ext = 'csv'): string {
   const v = new Date(now.getTime() + 7 * 3_600_000);
-  return `${base}-${v.toISOString().slice(0, 10)}.csv`;
+  return `${base}-${v.toISOString().slice(0, 10)}.${ext}`;
 }

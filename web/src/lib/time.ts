@@ -109,3 +109,29 @@ export function addDays(at: Date, days: number): Date {
 export function vnDayKey(value: string | Date): string {
   return utcToVnInput(value).slice(0, 10);
 }
+
+const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 30],
+  ['month', 12],
+  ['year', Infinity],
+];
+
+/**
+ * How long ago (or ahead) `value` is from `now`, in the largest whole unit: "5 phút trước",
+ * "2 hours ago". Under 10 seconds is "now". Empty for no time.
+ */
+export function formatRelative(value: string | Date | null | undefined, now: number, locale: Locale): string {
+  const d = toDate(value);
+  if (!d) return '';
+  const rtf = new Intl.RelativeTimeFormat(intlLocale(locale), { numeric: 'auto' });
+  let diff = (d.getTime() - now) / 1000;
+  if (Math.abs(diff) < 10) return rtf.format(0, 'second');
+  for (const [unit, size] of RELATIVE_STEPS) {
+    if (Math.abs(diff) < size) return rtf.format(Math.trunc(diff), unit);
+    diff /= size;
+  }
+  return '';
+}

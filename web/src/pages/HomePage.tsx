@@ -4,7 +4,7 @@ import { useApp } from '../app/AppContext';
 import { useAsync, useLiveTopic } from '../app/hooks';
 import { ErrorBox, Spinner } from '../components/Forms';
 import { Icon } from '../components/Icons';
-import { MODULE_PATHS, NAV_ORDER } from '../components/Layout';
+import { MODULE_PATHS, NAV_ORDER, availableModules } from '../components/Layout';
 import { formatDateTime, formatTime } from '../lib/time';
 import { Link } from '../router';
 
@@ -43,7 +43,8 @@ export function OnDutyList({ testId = 'on-duty' }: { testId?: string }) {
 export function HomePage() {
   const { me, t, td, can } = useApp();
   if (!me) return null;
-  const tiles = NAV_ORDER.filter((m) => m !== 'home' && me.modules.includes(m));
+  const allowed = availableModules(me);
+  const tiles = NAV_ORDER.filter((m) => m !== 'home' && allowed.includes(m));
   return (
     <div className="page home" data-testid="home-page">
       <div className="page-head">

@@ -6,7 +6,7 @@ import { ErrorBox, InputField, Notice, SelectField, fieldError } from '../compon
 import { LangSwitch, Logo } from '../components/Layout';
 import { Qr } from '../components/Qr';
 import { navigate } from '../router';
-import { CopyButton } from './TokensPage';
+import { CopyButton } from '../components/Secret';
 
 export function ChangePasswordForm({ onDone }: { onDone?: () => void }) {
   const { t } = useApp();

@@ -6,32 +6,13 @@ import { useAsync, useLiveTopic } from '../app/hooks';
 import { DataTable, type Column } from '../components/DataTable';
 import { ErrorBox, InputField, Spinner, fieldError } from '../components/Forms';
 import { UnitPicker } from '../components/Pickers';
+import { OnceSecret } from '../components/Secret';
 import { formatDateTime, utcToVnInput, vnInputToUtc } from '../lib/time';
 
 function tokenState(tk: ApiToken, now: number): 'active' | 'revoked' | 'expired' {
   if (tk.revoked || tk.revoked_at) return 'revoked';
   if (tk.expires_at && new Date(tk.expires_at).getTime() <= now) return 'expired';
   return 'active';
-}
-
-export function CopyButton({ text, testId }: { text: string; testId?: string }) {
-  const { t } = useApp();
-  const [copied, setCopied] = useState(false);
-  return (
-    <button
-      type="button"
-      className="btn btn-small"
-      onClick={() => {
-        void navigator.clipboard?.writeText(text).then(
-          () => setCopied(true),
-          () => setCopied(false),
-        );
-      }}
-      data-testid={testId}
-    >
-      {copied ? t('common.copied') : t('common.copy')}
-    </button>
-  );
 }
 
 export function TokensPage() {
@@ -104,21 +85,15 @@ export function TokensPage() {
       </div>
       <p className="muted">{t('tokens.intro')}</p>
       {created && (
-        <div className="alert alert-warn token-once" role="alert" data-testid="token-created">
-          <strong>
-            {t('tokens.newToken')}: {created.name}
-          </strong>
-          <p>{t('tokens.showOnce')}</p>
-          <div className="secret-row">
-            <code className="secret" data-testid="token-value">
-              {created.token}
-            </code>
-            <CopyButton text={created.token} testId="token-copy" />
-          </div>
-          <button type="button" className="btn btn-small btn-ghost" onClick={() => setCreated(null)}>
-            {t('common.close')}
-          </button>
-        </div>
+        <OnceSecret
+          title={`${t('tokens.newToken')}: ${created.name}`}
+          note={t('tokens.showOnce')}
+          secret={created.token}
+          testId="token-created"
+          valueTestId="token-value"
+          copyTestId="token-copy"
+          onClose={() => setCreated(null)}
+        />
       )}
       <div className="grid-side">
         <section className="card">

@@ -78,6 +78,9 @@ fn modules(permissions: &[Permission]) -> Vec<&'static str> {
     if has(Permission::ReportsAdmin) {
         m.push("reports-admin");
     }
+    if has(Permission::ContextRead) {
+        m.extend(["monitoring", "devices"]);
+    }
     m.extend(["profile", "api-docs"]);
     m
 }

@@ -9,7 +9,7 @@ import { AttributeFields, CategoryPicker, ProgressBar, cleanAttributes, type Att
 import { PinMap } from '../../components/ReportMap';
 import { boundsCentre, fileProblem, formatBytes, insideBounds, splitFieldErrors, type Bounds } from '../../lib/reports';
 import { Link } from '../../router';
-import { CopyButton } from '../TokensPage';
+import { CopyButton } from '../../components/Secret';
 import { usePublicConfig } from './PublicLayout';
 
 interface Picked {

@@ -19,7 +19,7 @@ import { UnitPicker } from '../../components/Pickers';
 import { categoryLabel } from '../../components/ReportBits';
 import { categoryTree, monthGrid, type GridDay } from '../../lib/reports';
 import { formatDateTime } from '../../lib/time';
-import { CopyButton } from '../TokensPage';
+import { OnceSecret } from '../../components/Secret';
 import { useCategories } from './common';
 
 const TABS = ['categories', 'calendar', 'open311', 'privacy'] as const;
@@ -512,19 +512,15 @@ function Open311Tab() {
       <section className="card">
         <p className="muted">{t('open311.intro')}</p>
         {created && (
-          <div className="alert alert-warn token-once" role="alert" data-testid="open311-created">
-            <strong>{created.name}</strong>
-            <p>{t('tokens.showOnce')}</p>
-            <div className="secret-row">
-              <code className="secret" data-testid="open311-key">
-                {created.api_key}
-              </code>
-              <CopyButton text={created.api_key} testId="open311-copy" />
-            </div>
-            <button type="button" className="btn btn-small btn-ghost" onClick={() => setCreated(null)}>
-              {t('common.close')}
-            </button>
-          </div>
+          <OnceSecret
+            title={created.name}
+            note={t('tokens.showOnce')}
+            secret={created.api_key}
+            testId="open311-created"
+            valueTestId="open311-key"
+            copyTestId="open311-copy"
+            onClose={() => setCreated(null)}
+          />
         )}
         <ErrorBox error={list.error ?? error} />
         {list.loading && !list.data ? <Spinner /> : <DataTable columns={columns} rows={list.data ?? []} rowKey={(c) => c.id} exportName="open311" testId="open311-table" />}
