@@ -115,6 +115,26 @@ before(async () => {
     );
   }
   temporal = await hasTemporalApi(tk.token, stations[1].id);
+
+  // An import connector the admin uploads a file to in the UI.
+  const admin = await apiSession('admin');
+  const me = await admin.get('/api/auth/me');
+  await admin.post('/api/connectors', {
+    id: `${RUN}-csv`,
+    name: `Nhập số liệu KTTV ${RUN}`,
+    unit_id: me.home_unit.id,
+    kind: 'import',
+    config: {
+      mapping: {
+        entityType: 'WeatherObserved',
+        id: `urn:ngsi-ld:WeatherObserved:${RUN}-{Mã trạm}`,
+        lon: 'Kinh độ',
+        lat: 'Vĩ độ',
+        attributes: { temperature: { from: 'Nhiệt độ', unitCode: 'CEL', kind: 'number' } },
+      },
+    },
+  });
+  await admin.logout();
 });
 
 after(async () => {
@@ -265,7 +285,13 @@ for (const vp of Object.keys(VIEWPORTS)) {
         await login(page, 'admin');
         await openModule(page, 'devices');
         await byTestId(page, 'devices-page').waitFor();
-        await byTestId(page, 'connectors-placeholder').waitFor();
+        await byTestId(page, 'connectors-card').waitFor();
+        // A CSV file uploaded to the import connector: rows read, entities written, health fine.
+        const connector = page.locator('[data-testid="connector-row"]', { hasText: `${RUN}-csv` });
+        const csv = `Mã trạm;Kinh độ;Vĩ độ;Nhiệt độ\nKT-${vp};108,0;13,98;23,5\n`;
+        await connector.locator('input[type=file]').setInputFiles({ name: 'kttv.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+        await page.locator('[data-testid="connector-message"]', { hasText: 'Đã đọc 1 dòng' }).waitFor();
+        await page.locator('[data-testid="connector-row"]', { hasText: `${RUN}-csv` }).locator('[data-state="ok"]').waitFor();
         await byTestId(page, 'device-provision-open').click();
         const form = byTestId(page, 'device-provision-form');
         await form.waitFor();

@@ -41,3 +41,13 @@ describe('router', () => {
     expect(matchPath('/', '/')).toEqual({});
   });
 });
+
+describe('connectorState', () => {
+  it('says whether a connector is off, never ran, failed last time or works', async () => {
+    const { connectorState } = await import('../api/devices');
+    expect(connectorState({ enabled: false, last_run: '2026-11-24T01:00:00Z', last_error: null })).toBe('disabled');
+    expect(connectorState({ enabled: true, last_run: null, last_error: null })).toBe('never_run');
+    expect(connectorState({ enabled: true, last_run: '2026-11-24T01:00:00Z', last_error: 'HTTP 500' })).toBe('failing');
+    expect(connectorState({ enabled: true, last_run: '2026-11-24T01:00:00Z', last_error: null })).toBe('ok');
+  });
+});

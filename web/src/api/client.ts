@@ -87,6 +87,8 @@ export function withQuery(path: string, query?: Query): string {
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
+  /** A file sent as the body as it is, with its own content type (instead of JSON `body`). */
+  file?: Blob;
   signal?: AbortSignal;
   /** Do not report 401 to the session layer (used by login and the startup `me` probe). */
   quietAuth?: boolean;
@@ -98,7 +100,10 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     ...csrfHeaders(method, typeof document === 'undefined' ? '' : document.cookie),
   };
   let body: BodyInit | undefined;
-  if (opts.body !== undefined) {
+  if (opts.file !== undefined) {
+    headers['Content-Type'] = opts.file.type || 'application/octet-stream';
+    body = opts.file;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
@@ -143,6 +148,7 @@ export const api = {
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, { body }),
   put: <T>(path: string, body: unknown) => request<T>('PUT', path, { body }),
   del: <T = void>(path: string) => request<T>('DELETE', path),
+  upload: <T>(path: string, file: Blob) => request<T>('POST', path, { file }),
 };
 
 /** Accept either a bare array or a `{items, next_cursor}` page. */

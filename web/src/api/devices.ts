@@ -106,3 +106,42 @@ export function mappingLines(m: DeviceMapping | null | undefined): MappingLine[]
   }
   return out;
 }
+
+/** A connector of `/api/connectors`: a scheduled pull or a file import, with its health. */
+export interface Connector {
+  id: string;
+  tenant: string;
+  kind: 'pull' | 'import';
+  name: string;
+  owner: UnitRef;
+  config: Record<string, unknown>;
+  enabled: boolean;
+  last_run: string | null;
+  last_ok: string | null;
+  last_error: string | null;
+  runs: number;
+  failures: number;
+  items: number;
+  created_at: string;
+}
+
+export type ConnectorState = 'ok' | 'failing' | 'never_run' | 'disabled';
+
+/** How a connector is doing: switched off, never run, its last run failed, or fine. */
+export function connectorState(c: Pick<Connector, 'enabled' | 'last_run' | 'last_error'>): ConnectorState {
+  if (!c.enabled) return 'disabled';
+  if (!c.last_run) return 'never_run';
+  return c.last_error ? 'failing' : 'ok';
+}
+
+export interface RunOutcome {
+  written: number;
+  refused: string[];
+  refused_count: number;
+  error: string | null;
+}
+
+export interface Imported {
+  rows: number;
+  written: number;
+}

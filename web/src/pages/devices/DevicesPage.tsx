@@ -23,6 +23,7 @@ import { formatDateTime, formatRelative } from '../../lib/time';
 import { Link, navigate, useLocation } from '../../router';
 import { REFRESH_MS, useMapBase } from '../monitoring/common';
 import { ConnectionText, DeviceKey, HealthChip, SilenceField } from './common';
+import { ConnectorsCard } from './ConnectorsCard';
 
 /** `/devices`: every device the caller may see, with its health; admins provision new ones. */
 export function DevicesPage() {
@@ -130,11 +131,7 @@ export function DevicesPage() {
           />
         )}
       </section>
-      <section className="card" data-testid="connectors-placeholder">
-        {/* TODO(connectors): list /api/connectors (pulls, imports, other systems) here once the server has it. */}
-        <h2 className="card-title">{t('mon.connectors')}</h2>
-        <p className="muted">{t('mon.connectorsPending')}</p>
-      </section>
+      <ConnectorsCard />
       <Dialog open={provisionOpen} title={t('dev.provision')} onClose={() => setProvisionOpen(false)} testId="device-provision" wide>
         <ProvisionForm
           onDone={(d) => {
