@@ -114,17 +114,7 @@ async fn create_connector(
     let name = text(&mut check, "name", &req.name, 200);
     check_config(&mut check, kind, &req.config);
     check.finish()?;
-    let unit = OrgUnitId(req.unit_id);
-    let tree = state.tree();
-    if !tree.contains(unit) {
-        return Err(ApiError::field("unit_id", "no such unit"));
-    }
-    if !need.principal.can_at(Permission::DevicesAdmin, unit, &tree) {
-        return Err(ApiError::forbidden());
-    }
-    if !req.tenant.is_empty() && !state.store.context_tenant_exists(&req.tenant).await? {
-        return Err(ApiError::field("tenant", "no such tenant"));
-    }
+    let unit = crate::devices::routes::source_owner(&state, &need, req.unit_id, &req.tenant).await?;
     let new = NewConnector {
         id: req.id,
         tenant: req.tenant,

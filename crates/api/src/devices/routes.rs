@@ -170,17 +170,7 @@ async fn create_device(
     check.check(req.tenant.len() <= 64, "tenant", "at most 64 characters");
     check.finish()?;
     let id = id.expect("checked");
-    let unit = OrgUnitId(req.unit_id);
-    let tree = state.tree();
-    if !tree.contains(unit) {
-        return Err(ApiError::field("unit_id", "no such unit"));
-    }
-    if !need.principal.can_at(Permission::DevicesAdmin, unit, &tree) {
-        return Err(ApiError::forbidden());
-    }
-    if !req.tenant.is_empty() && !state.store.context_tenant_exists(&req.tenant).await? {
-        return Err(ApiError::field("tenant", "no such tenant"));
-    }
+    let unit = source_owner(&state, &need, req.unit_id, &req.tenant).await?;
     let core = Context::core();
     let entity_type = core.expand(&req.entity_type);
     let entity_id = req.entity_id.unwrap_or_else(|| format!("urn:ngsi-ld:{}:{id}", req.entity_type));
@@ -212,6 +202,28 @@ async fn create_device(
         "commands_from": format!("devices/{id}/cmd/#"),
     });
     Ok((StatusCode::CREATED, axum::Json(ProvisionedDevice { device: view(&state, device), key: key.value, mqtt })))
+}
+
+/// The unit that is to own a new source (device or connector), checked: it exists, the caller
+/// holds `devices.admin` there, and the tenant written to exists.
+pub(crate) async fn source_owner(
+    state: &AppState,
+    need: &Need<perm::DevicesAdmin>,
+    unit_id: i64,
+    tenant: &str,
+) -> ApiResult<OrgUnitId> {
+    let unit = OrgUnitId(unit_id);
+    let tree = state.tree();
+    if !tree.contains(unit) {
+        return Err(ApiError::field("unit_id", "no such unit"));
+    }
+    if !need.principal.can_at(Permission::DevicesAdmin, unit, &tree) {
+        return Err(ApiError::forbidden());
+    }
+    if !tenant.is_empty() && !state.store.context_tenant_exists(tenant).await? {
+        return Err(ApiError::field("tenant", "no such tenant"));
+    }
+    Ok(unit)
 }
 
 /// The device's entity with its name, place and a `refDevice`-style link back, unless it exists.
