@@ -85,6 +85,17 @@ pub struct Query {
     expr: Expr,
 }
 
+/// A necessary condition of a query on an attribute's numeric value (see
+/// [`Query::numeric_bounds`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericBound {
+    /// Expanded attribute name.
+    pub attr: String,
+    /// Never `Ne`.
+    pub op: CmpOp,
+    pub value: f64,
+}
+
 /// What [`Query::parse_with`] needs besides the text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParseOptions {
@@ -320,6 +331,31 @@ impl Query {
             }
         });
         out
+    }
+
+    /// Numeric comparisons every match must pass: the terms `attr op number` (`op` one of
+    /// `==` `>` `>=` `<` `<=`, a plain attribute path) that the whole expression requires (the
+    /// expression itself, or a member of its top-level `;`). An entity none of whose instances
+    /// of `attr` holds a number passing the test can only match if some instance holds
+    /// something else (text, a list, no `value`) — the store narrows with that before the
+    /// exact check.
+    pub fn numeric_bounds(&self) -> Vec<NumericBound> {
+        let required: Vec<&Expr> = match &self.expr {
+            Expr::And(members) => members.iter().collect(),
+            other => vec![other],
+        };
+        required
+            .into_iter()
+            .filter_map(|e| match e {
+                Expr::Term(Term {
+                    path: AttrPath { root: Root::Attribute(attr), sub_attrs, meta: None, members, linked: None },
+                    test: Test::Compare { op, operand: Operand::One(Value::Number(value)) },
+                }) if sub_attrs.is_empty() && members.is_empty() && *op != CmpOp::Ne => {
+                    Some(NumericBound { attr: attr.clone(), op: *op, value: *value })
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// How many relationships the deepest linked-entity term follows (`a{b{c}}` → 2); 0 when

@@ -643,3 +643,29 @@ fn url_decoded_example_from_the_subscription_fixture() {
     assert_eq!(count(r#"name=="Eiffel Tower""#, &b), 1);
     assert_eq!(count(r#"name=="Eiffel%20Tower""#, &b), 0);
 }
+
+/// What the store may check in SQL before the exact filter: only conditions every match needs.
+#[test]
+fn clause_4_9_numeric_bounds_are_necessary_conditions_only() {
+    use haidang_ngsi::query::{CmpOp, NumericBound};
+    let b = |attr: &str, op, value| NumericBound { attr: ex(attr), op, value };
+    assert_eq!(q("pm25>10").numeric_bounds(), vec![b("pm25", CmpOp::Gt, 10.0)]);
+    assert_eq!(
+        q("pm25>=10;no2<40;status==\"ok\"").numeric_bounds(),
+        vec![b("pm25", CmpOp::Ge, 10.0), b("no2", CmpOp::Lt, 40.0)]
+    );
+    assert_eq!(q("(pm25==5;o3<=1);x").numeric_bounds(), vec![b("pm25", CmpOp::Eq, 5.0), b("o3", CmpOp::Le, 1.0)]);
+    // Not required by every match, or not a plain numeric comparison: nothing to narrow by.
+    for text in [
+        "pm25>10|no2<3",
+        "pm25!=3",
+        "pm25==1..5",
+        "pm25==1,2",
+        "pm25.observedAt>2026-01-01T00:00:00Z",
+        "pm25[a]>3",
+        "pm25.sub>3",
+        "pm25>\"x\"",
+    ] {
+        assert!(q(text).numeric_bounds().is_empty(), "{text}");
+    }
+}

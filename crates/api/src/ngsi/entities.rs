@@ -283,6 +283,7 @@ pub async fn find(
     count: bool,
 ) -> NgsiResult<haidang_store::context::QueryPage> {
     let check = |e: &Entity| filter.matches(e);
+    let bounds = filter.q.as_ref().map(|q| q.numeric_bounds()).unwrap_or_default();
     let query = EntityQuery {
         tenant,
         ids: filter.ids.as_deref(),
@@ -291,6 +292,7 @@ pub async fn find(
         bbox: filter.geo.as_ref().and_then(GeoQuery::bounds),
         visibility,
         filter: filter.needs_filter().then_some(&check as &(dyn Fn(&Entity) -> bool + Sync)),
+        bounds: &bounds,
         limit,
         offset,
         count,

@@ -85,6 +85,30 @@ async fn query_with_q_and_geo_queries() {
     assert_eq!(n("q=pm25%3E10;status==%22ok%22").await, 1);
     assert_eq!(n("q=pm25==1..45").await, 2);
     assert_eq!(n("q=status==%22bad%22|pm25%3C6").await, 2);
+    // Numeric terms are narrowed in SQL first; values that are not plain numbers still reach the
+    // exact filter: a text value, a list, and a second instance (datasetId) that passes.
+    let odd = [
+        json!({"id": uid(&ty), "type": ty, "pm25": {"type": "Property", "value": "high"}}),
+        json!({"id": uid(&ty), "type": ty, "pm25": {"type": "Property", "value": [3, 99]}}),
+        json!({"id": uid(&ty), "type": ty, "pm25": [{"type": "Property", "value": 1},
+                                                    {"type": "Property", "value": 90, "datasetId": "urn:ngsi-ld:Dataset:b"}]}),
+    ];
+    assert_eq!(post_json(&admin(), "/entityOperations/create", &Value::Array(odd.to_vec())).await.status(), 201);
+    let exact = |pm25: &Value, above: f64| -> bool {
+        let values: Vec<&Value> = match pm25 {
+            Value::Array(instances) if instances.iter().all(Value::is_object) => {
+                instances.iter().map(|i| &i["value"]).collect()
+            }
+            one => vec![&one["value"]],
+        };
+        values.iter().any(|v| match v {
+            Value::Number(x) => x.as_f64().unwrap() > above,
+            Value::Array(items) => items.iter().any(|x| x.as_f64().is_some_and(|x| x > above)),
+            _ => false,
+        })
+    };
+    let expected = odd.iter().filter(|e| exact(&e["pm25"], 50.0)).count() as u32 + 1;
+    assert_eq!(n("q=pm25%3E50").await, expected, "SQL narrowing agrees with the exact filter");
     let near = format!("georel=near;maxDistance==1000&geometry=Point&coordinates=%5B{lon},{lat}%5D");
     assert_eq!(n(&near).await, 2);
     ngsi_problem(get(&admin(), &format!("/entities?type={ty}&q=pm25%3E%3E")).await, 400, "BadRequestData").await;

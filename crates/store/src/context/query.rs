@@ -5,6 +5,7 @@ use futures_lite::StreamExt;
 use geo::Rect;
 use haidang_core::OrgUnitId;
 use haidang_ngsi::Entity;
+use haidang_ngsi::query::{CmpOp, NumericBound};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::writer::parse_stored;
@@ -68,6 +69,9 @@ pub struct EntityQuery<'a> {
     pub bbox: Option<Rect<f64>>,
     pub visibility: &'a Visibility,
     pub filter: Option<&'a (dyn Fn(&Entity) -> bool + Sync)>,
+    /// Numeric conditions of the `q` filter that SQL checks first (`Query::numeric_bounds`),
+    /// so the exact filter parses only the entities that can pass them.
+    pub bounds: &'a [NumericBound],
     pub limit: usize,
     pub offset: usize,
     /// Also count every match (`count=true`); without a filter this is one SQL count.
@@ -248,7 +252,33 @@ fn push_where<'a>(q: &mut QueryBuilder<'a, Sqlite>, query: &EntityQuery<'a>) {
             .push_bind(b.max().y)
             .push(")");
     }
+    for b in query.bounds {
+        push_bound(q, b);
+    }
     query.visibility.push_sql(q);
+}
+
+/// Some instance of the attribute holds a number passing `b`, or something that is not a
+/// number (which only the exact filter can judge).
+fn push_bound(q: &mut QueryBuilder<'_, Sqlite>, b: &NumericBound) {
+    let attr_path = format!("$.\"{}\"", b.attr);
+    let value_path = format!("$.\"{}\"", haidang_ngsi::entity::names::HAS_VALUE);
+    let op = match b.op {
+        CmpOp::Eq | CmpOp::Ne => "=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+    };
+    q.push(" AND EXISTS (SELECT 1 FROM json_each(e.doc, ")
+        .push_bind(attr_path)
+        .push(") j WHERE COALESCE(json_type(j.value, ")
+        .push_bind(value_path.clone())
+        .push("), 'none') NOT IN ('integer', 'real') OR json_extract(j.value, ")
+        .push_bind(value_path)
+        .push(format!(") {op} "))
+        .push_bind(b.value)
+        .push(")");
 }
 
 impl Store {
