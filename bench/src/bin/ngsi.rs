@@ -254,7 +254,8 @@ impl Bench {
                         name: format!("bench {d}"),
                         model: String::new(),
                         owner,
-                        entity_id: entity_id(d % self.args.entities),
+                        // Past the 100 series entities of phase 5, whose history it queries.
+                        entity_id: entity_id((d + 100) % self.args.entities),
                         entity_type: core.expand("AirQualityObserved"),
                         key_hash: haidang_auth::hash_secret(key),
                         mapping: Mapping::default(),
