@@ -13,7 +13,6 @@
 pub mod routes;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -201,7 +200,7 @@ impl MeasureSink for Ingest {
         });
         match event {
             ConnectionEvent::Connected { peer, .. } => {
-                *c = Connection { connected: true, since: now, peer: Some(peer_text(peer)), ..c.clone() }
+                *c = Connection { connected: true, since: now, peer: Some(peer.to_string()), ..c.clone() }
             }
             ConnectionEvent::Disconnected { reason, .. } => {
                 *c = Connection {
@@ -213,10 +212,6 @@ impl MeasureSink for Ingest {
             }
         }
     }
-}
-
-fn peer_text(peer: SocketAddr) -> String {
-    peer.to_string()
 }
 
 impl Ingest {

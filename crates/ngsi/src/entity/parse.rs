@@ -562,29 +562,29 @@ pub(super) fn is_proof(key: &str) -> bool {
     key == "ngsildproof" || key.ends_with("/ngsildproof")
 }
 
+/// Whether `key` says an object is an attribute (instance): its kind, a value member or a
+/// `datasetId`.
+pub(super) fn is_attribute_member(key: &str) -> bool {
+    matches!(
+        key,
+        "type"
+            | "@type"
+            | "value"
+            | "object"
+            | "languageMap"
+            | "vocab"
+            | "json"
+            | "valueList"
+            | "objectList"
+            | "datasetId"
+    )
+}
+
 /// An array is a set of attribute instances when it is not empty and every member is an
 /// object with at least one attribute member; otherwise it is a (concise) Property value.
 fn is_instance_array(items: &[Value]) -> bool {
     !items.is_empty()
-        && items.iter().all(|item| {
-            item.as_object().is_some_and(|o| {
-                o.keys().any(|k| {
-                    matches!(
-                        k.as_str(),
-                        "type"
-                            | "@type"
-                            | "value"
-                            | "object"
-                            | "languageMap"
-                            | "vocab"
-                            | "json"
-                            | "valueList"
-                            | "objectList"
-                            | "datasetId"
-                    )
-                })
-            })
-        })
+        && items.iter().all(|item| item.as_object().is_some_and(|o| o.keys().any(|k| is_attribute_member(k))))
 }
 
 pub(super) fn parse_entity(body: &Value, ctx: &Context, kind: BodyKind) -> Result<Entity, NgsiError> {

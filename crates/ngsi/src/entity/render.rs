@@ -224,23 +224,8 @@ fn bare_is_unambiguous(value: &Value, kind: AttrKind) -> bool {
             }
             !looks_like_geometry(value)
                 && !obj.keys().any(|k| {
-                    matches!(
-                        k.as_str(),
-                        "type"
-                            | "@type"
-                            | "value"
-                            | "object"
-                            | "languageMap"
-                            | "vocab"
-                            | "json"
-                            | "valueList"
-                            | "objectList"
-                            | "datasetId"
-                            | "observedAt"
-                            | "unitCode"
-                            | "objectType"
-                            | "@context"
-                    )
+                    super::parse::is_attribute_member(k)
+                        || matches!(k.as_str(), "observedAt" | "unitCode" | "objectType" | "@context")
                 })
         }
         Value::Array(items) => !items.iter().any(Value::is_object),
